@@ -1,0 +1,36 @@
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { JsonBodyMiddleware } from './common/json-body.middleware.js';
+import { validationPipe } from './common/validation.js';
+import type { AppConfig } from './config/config.js';
+import { CoreModule } from './core.module.js';
+import { HealthController } from './health.controller.js';
+import { OfficerAuthGuard } from './officers/officer-auth.guard.js';
+import { OfficersController } from './officers/officers.controller.js';
+import { OfficersService } from './officers/officers.service.js';
+import { RequestsController } from './requests/requests.controller.js';
+import { RequestsService } from './requests/requests.service.js';
+
+/** The HTTP process: intake, verification, officer API. It never runs jobs. */
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config)],
+      controllers: [RequestsController, OfficersController, HealthController],
+      providers: [
+        RequestsService,
+        OfficersService,
+        OfficerAuthGuard,
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useFactory: validationPipe },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyMiddleware).forRoutes('*path');
+  }
+}

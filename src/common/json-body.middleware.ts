@@ -1,0 +1,47 @@
+import { HttpStatus, Inject, Injectable, NestMiddleware } from '@nestjs/common';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { ApiError } from './errors.js';
+
+// Parses JSON bodies with a size limit and turns every parser failure into a clear 4xx through the
+// global filter: wrong content type → 415, too large → 413, malformed or not an object → 400.
+@Injectable()
+export class JsonBodyMiddleware implements NestMiddleware {
+  private readonly parse: express.RequestHandler;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.parse = express.json({ limit: config.maxBodyBytes, strict: true, type: () => true });
+  }
+
+  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    if (!hasBody) {
+      req.body = {};
+      return next();
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'Send the body as application/json');
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.parse(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve()));
+    });
+    if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'bad_request', 'The body must be a JSON object');
+    }
+    next();
+  }
+}
+
+function mapParserError(err: unknown): ApiError {
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    return new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, 'payload_too_large', 'The body is too large');
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'Send the body as UTF-8 JSON');
+  }
+  return new ApiError(HttpStatus.BAD_REQUEST, 'bad_request', 'The body is not valid JSON');
+}

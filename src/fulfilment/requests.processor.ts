@@ -1,0 +1,46 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { JOB, REQUESTS_QUEUE, type RequestJobData } from '../queues/queues.js';
+import { FinalizerService } from './finalizer.service.js';
+import { PlannerService } from './planner.service.js';
+import { ReconcilerService } from './reconciler.service.js';
+import { VerificationMailerService } from './verification-mailer.service.js';
+
+/** Request-level steps: verification e-mail, planning the fan-out, the final result. */
+@Processor(REQUESTS_QUEUE)
+export class RequestsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RequestsProcessor.name);
+
+  constructor(
+    private readonly verification: VerificationMailerService,
+    private readonly planner: PlannerService,
+    private readonly finalizer: FinalizerService,
+    private readonly reconciler: ReconcilerService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = Math.max(2, Math.ceil(this.config.workerConcurrency / 2));
+  }
+
+  async process(job: Job<RequestJobData>): Promise<void> {
+    const { requestId } = job.data;
+    switch (job.name) {
+      case JOB.sendVerification:
+        return this.verification.send(requestId);
+      case JOB.plan:
+        return this.planner.plan(requestId);
+      case JOB.finalize:
+        return this.finalizer.finalize(requestId);
+      case JOB.reconcile:
+        await this.reconciler.reconcile();
+        return;
+      default:
+        this.logger.error(`Unknown job ${job.name} (${job.id})`);
+    }
+  }
+}

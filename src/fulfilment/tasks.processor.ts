@@ -1,0 +1,50 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { UnrecoverableError, type Job, type MinimalJob } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { backoffDelay, TASKS_QUEUE, type TaskJobData } from '../queues/queues.js';
+import { DataSystemError } from '../systems/data-system.js';
+import { TaskRunnerService } from './task-runner.service.js';
+
+/** One job per (request, data system): runs the system's access or erasure call. */
+@Processor(TASKS_QUEUE, {
+  settings: {
+    // 'vendor' backoff: wait what the vendor asked for (429), else exponential with jitter.
+    backoffStrategy: (attemptsMade: number, _type?: string, err?: Error, job?: MinimalJob) =>
+      backoffDelay(
+        attemptsMade,
+        typeof job?.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 1000) : 1000,
+        err instanceof DataSystemError ? err.retryAfterMs : undefined,
+      ),
+  },
+})
+export class TasksProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly runner: TaskRunnerService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.workerConcurrency;
+  }
+
+  async process(job: Job<TaskJobData>): Promise<void> {
+    const attempts = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    try {
+      await this.runner.run(job.data.taskId, {
+        attempt,
+        willRetry: attempt < attempts,
+        signal: this.shutdown.signal,
+      });
+    } catch (err) {
+      // The runner has recorded the failure; rethrow so BullMQ schedules the next attempt.
+      if (attempt >= attempts) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    }
+  }
+}

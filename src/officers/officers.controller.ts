@@ -1,0 +1,41 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { UuidPipe } from '../common/uuid.pipe.js';
+import { OfficerAuthGuard, type OfficerRequest } from './officer-auth.guard.js';
+import { CreateKeyDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
+import { OfficersService } from './officers.service.js';
+
+const actor = (req: OfficerRequest) => `officer:${req.officer!.keyId}` as const;
+
+@Controller('v1/admin')
+@UseGuards(OfficerAuthGuard)
+export class OfficersController {
+  constructor(private readonly officers: OfficersService) {}
+
+  @Get('requests')
+  list(@Query() q: ListRequestsQuery) {
+    return this.officers.list(q);
+  }
+
+  @Get('requests/:id')
+  get(@Param('id', UuidPipe) id: string) {
+    return this.officers.get(id);
+  }
+
+  @Post('requests/:id/retry')
+  @HttpCode(202)
+  retry(@Param('id', UuidPipe) id: string, @Body() body: RetryDto, @Req() req: OfficerRequest) {
+    return this.officers.retry(id, actor(req), body.systems);
+  }
+
+  @Post('keys')
+  @HttpCode(201)
+  createKey(@Body() body: CreateKeyDto, @Req() req: OfficerRequest) {
+    return this.officers.createKey(body.name, actor(req));
+  }
+
+  @Delete('keys/:id')
+  @HttpCode(204)
+  async revokeKey(@Param('id', UuidPipe) id: string, @Req() req: OfficerRequest): Promise<void> {
+    await this.officers.revokeKey(id, actor(req));
+  }
+}

@@ -1,0 +1,47 @@
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+
+const STATUSES = ['awaiting_verification', 'verified', 'in_progress', 'completed', 'failed', 'expired', 'rejected'] as const;
+
+export class ListRequestsQuery {
+  @IsOptional()
+  @IsIn(STATUSES, { message: `status must be one of ${STATUSES.join(', ')}` })
+  status?: (typeof STATUSES)[number];
+
+  @IsOptional()
+  @IsIn(['access', 'erasure'], { message: 'type must be "access" or "erasure"' })
+  type?: 'access' | 'erasure';
+
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'overdue must be true or false' })
+  overdue?: boolean;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'page must be a whole number' })
+  @Min(1)
+  page: number = 1;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'pageSize must be a whole number' })
+  @Min(1)
+  @Max(200)
+  pageSize: number = 50;
+}
+
+export class RetryDto {
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(/^[a-z0-9-]{1,64}$/, { each: true, message: 'systems must be data system keys' })
+  systems?: string[];
+}
+
+export class CreateKeyDto {
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+}

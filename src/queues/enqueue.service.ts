@@ -1,0 +1,68 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import {
+  JOB,
+  REQUESTS_QUEUE,
+  TASKS_QUEUE,
+  jobId,
+  requestJobOptions,
+  taskJobOptions,
+  type RequestJobData,
+  type TaskJobData,
+} from './queues.js';
+
+/** Puts work on the queues. Called after the database transaction that decided it has committed. */
+@Injectable()
+export class EnqueueService {
+  constructor(
+    @InjectQueue(REQUESTS_QUEUE) private readonly requests: Queue<RequestJobData>,
+    @InjectQueue(TASKS_QUEUE) private readonly tasks: Queue<TaskJobData>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async verification(requestId: string, nonce: string = randomUUID()): Promise<void> {
+    await this.requests.add(JOB.sendVerification, { requestId }, {
+      ...requestJobOptions(),
+      jobId: jobId.verification(requestId, nonce),
+    });
+  }
+
+  // `suffix` gives the reconciler a fresh job id when a finished job with the plain id is still kept.
+  async plan(requestId: string, suffix = ''): Promise<void> {
+    await this.requests.add(JOB.plan, { requestId }, { ...requestJobOptions(), jobId: jobId.plan(requestId) + suffix });
+  }
+
+  async finalize(requestId: string, round: number, suffix = ''): Promise<void> {
+    await this.requests.add(JOB.finalize, { requestId }, {
+      ...requestJobOptions(),
+      jobId: jobId.finalize(requestId, round) + suffix,
+    });
+  }
+
+  async tasksRun(taskIds: string[], round: number, suffix = ''): Promise<void> {
+    if (taskIds.length === 0) return;
+    const opts = taskJobOptions(this.config.taskAttempts, this.config.taskBackoffMs);
+    await this.tasks.addBulk(
+      taskIds.map((taskId) => ({
+        name: JOB.runTask,
+        data: { taskId },
+        opts: { ...opts, jobId: jobId.runTask(taskId, round) + suffix },
+      })),
+    );
+  }
+
+  /** Whether a task's job is waiting, delayed or active in Redis (so the task will run). */
+  async taskJobAlive(taskId: string, round: number): Promise<boolean> {
+    const job = await this.tasks.getJob(jobId.runTask(taskId, round));
+    if (!job) return false;
+    const state = await job.getState();
+    return state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children';
+  }
+
+  async scheduleReconciler(everyMs: number): Promise<void> {
+    await this.requests.upsertJobScheduler('reconcile', { every: everyMs }, { name: JOB.reconcile, data: { requestId: '' } });
+  }
+}

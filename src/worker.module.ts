@@ -1,0 +1,31 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { AppConfig } from './config/config.js';
+import { CoreModule } from './core.module.js';
+import { FinalizerService } from './fulfilment/finalizer.service.js';
+import { PlannerService } from './fulfilment/planner.service.js';
+import { ReconcilerService } from './fulfilment/reconciler.service.js';
+import { RequestsProcessor } from './fulfilment/requests.processor.js';
+import { TaskRunnerService } from './fulfilment/task-runner.service.js';
+import { TasksProcessor } from './fulfilment/tasks.processor.js';
+import { VerificationMailerService } from './fulfilment/verification-mailer.service.js';
+import { SystemsModule } from './systems/systems.module.js';
+
+/** The worker process: consumes the queues. No HTTP server. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [CoreModule.forRoot(config), SystemsModule],
+      providers: [
+        VerificationMailerService,
+        PlannerService,
+        TaskRunnerService,
+        FinalizerService,
+        ReconcilerService,
+        RequestsProcessor,
+        TasksProcessor,
+      ],
+    };
+  }
+}

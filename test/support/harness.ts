@@ -1,0 +1,122 @@
+// Starts the real service for a test file: API (HTTP on loopback) and worker, in this process,
+// against the test PostgreSQL database, the local Redis (queues under a prefix of their own) and
+// an SMTP catcher. Nothing of ours is mocked.
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { createApi, createWorker } from '../../src/bootstrap.js';
+import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { applyMigrations } from '../../src/db/migrations.js';
+import { PrismaClient } from '../../src/generated/prisma/client.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env.js';
+import { SmtpCatcher } from './smtp.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+
+export interface Harness {
+  config: AppConfig;
+  baseUrl: string;
+  officerKey: string;
+  smtp: SmtpCatcher;
+  prisma: PrismaClient;
+  api: INestApplication;
+  worker: INestApplicationContext | undefined;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function migratedTestDb(): Promise<PrismaClient> {
+  await applyMigrations(TEST_DATABASE_URL, MIGRATIONS);
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: TEST_DATABASE_URL }) });
+}
+
+export async function startHarness(
+  opts: { env?: Record<string, string>; worker?: boolean } = {},
+): Promise<Harness> {
+  const prisma = await migratedTestDb();
+  const smtp = new SmtpCatcher();
+  await smtp.start();
+  const officerKey = randomBytes(24).toString('base64url');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Privacy Team <privacy@test.local>',
+    PUBLIC_BASE_URL: 'http://dsar.test.local',
+    PORT: '0',
+    OFFICER_API_KEY: officerKey,
+    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
+    TASK_BACKOFF_MS: '50',
+    TASK_ATTEMPTS: '3',
+    LOG_LEVEL: 'error',
+    ...opts.env,
+  });
+  const api = await createApi(config, ['error']);
+  await api.listen(0, '127.0.0.1');
+  const port = (api.getHttpServer().address() as AddressInfo).port;
+  const h: Harness = {
+    config,
+    baseUrl: `http://127.0.0.1:${port}`,
+    officerKey,
+    smtp,
+    prisma,
+    api,
+    worker: undefined,
+    async startWorker() {
+      h.worker = await createWorker(config, ['error']);
+    },
+    async stopWorker() {
+      await h.worker?.close();
+      h.worker = undefined;
+    },
+    async stop() {
+      await h.stopWorker();
+      await api.close();
+      await smtp.stop();
+      await prisma.$disconnect();
+    },
+  };
+  if (opts.worker !== false) await h.startWorker();
+  return h;
+}
+
+export async function post(h: Harness, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(h.baseUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+export async function get(h: Harness, path: string, headers: Record<string, string> = {}) {
+  const res = await fetch(h.baseUrl + path, { headers });
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+export const officer = (h: Harness) => ({ authorization: `Bearer ${h.officerKey}` });
+
+export function uniqueEmail(tag: string): string {
+  return `${tag}-${randomUUID().slice(0, 8)}@example.com`;
+}
+
+/** The token from the verification e-mail's link. */
+export function tokenFrom(text: string): string {
+  const m = /[?&]token=([A-Za-z0-9_-]+)/.exec(text);
+  if (!m) throw new Error('No token link in the e-mail');
+  return m[1]!;
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
