@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createAccount } from '../../src/db/demo-data.js';
+import { PlannerService } from '../../src/fulfilment/planner.service.js';
+import { get, officer, post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ env: { VERIFICATION_MAX_ATTEMPTS: '3' } });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const rows = () => h.prisma.dsarRequest.count();
+const audits = () => h.prisma.auditEvent.count();
+
+async function raw(path: string, init: RequestInit) {
+  const res = await fetch(h.baseUrl + path, init);
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+describe('bad input gets a clear 4xx and leaves nothing behind', () => {
+  const json = { 'content-type': 'application/json' };
+  const cases: [string, RequestInit, number, RegExp][] = [
+    ['missing email', { headers: json, body: JSON.stringify({ type: 'access' }) }, 400, /email must be a valid e-mail address/],
+    ['invalid email', { headers: json, body: JSON.stringify({ type: 'access', email: 'not-an-address' }) }, 400, /email must be a valid e-mail address/],
+    ['email with a display name', { headers: json, body: JSON.stringify({ type: 'access', email: 'Eve <eve@example.com>' }) }, 400, /valid e-mail/],
+    ['email not a string', { headers: json, body: JSON.stringify({ type: 'access', email: 42 }) }, 400, /email must be a string/],
+    ['email too long', { headers: json, body: JSON.stringify({ type: 'access', email: `${'a'.repeat(250)}@example.com` }) }, 400, /at most 254/],
+    ['unknown type', { headers: json, body: JSON.stringify({ type: 'rectify', email: 'x@example.com' }) }, 400, /type must be "access" or "erasure"/],
+    ['missing type', { headers: json, body: JSON.stringify({ email: 'x@example.com' }) }, 400, /type must be/],
+    ['unknown field', { headers: json, body: JSON.stringify({ type: 'access', email: 'x@example.com', admin: true }) }, 400, /property admin should not exist/],
+    ['malformed JSON', { headers: json, body: '{"type": "access",' }, 400, /not valid JSON/],
+    ['JSON array', { headers: json, body: '[{"type":"access","email":"x@example.com"}]' }, 400, /must be a JSON object/],
+    ['JSON string', { headers: json, body: '"hello"' }, 400, /not valid JSON|JSON object/],
+    ['empty body', { headers: json }, 400, /type must be/],
+    ['form-encoded body', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=access&email=x%40example.com' }, 415, /application\/json/],
+    ['text body', { headers: { 'content-type': 'text/plain' }, body: '{"type":"access","email":"x@example.com"}' }, 415, /application\/json/],
+    ['oversized body', { headers: json, body: JSON.stringify({ type: 'access', email: 'x@example.com', pad: 'x'.repeat(40_000) }) }, 413, /too large/],
+  ];
+
+  test.each(cases)('%s', async (_name, init, status, message) => {
+    const [before, auditBefore] = [await rows(), await audits()];
+    const res = await raw('/v1/requests', { method: 'POST', ...init });
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ statusCode: status });
+    expect(String(res.body.message)).toMatch(message);
+    expect(await rows()).toBe(before);
+    expect(await audits()).toBe(auditBefore);
+  });
+
+  test('unknown and malformed request ids are 404', async () => {
+    expect((await post(h, '/v1/requests/00000000-0000-4000-8000-000000000000/verify', { token: 'x'.repeat(43) })).status).toBe(404);
+    expect((await post(h, '/v1/requests/not-a-uuid/verify', { token: 'x'.repeat(43) })).status).toBe(404);
+    expect((await get(h, '/v1/requests/not-a-uuid')).status).toBe(404);
+  });
+});
+
+describe('submission', () => {
+  test('the same type for the same address while open returns the open request, also under concurrency', async () => {
+    const email = uniqueEmail('dup');
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => post(h, '/v1/requests', { type: 'access', email: i % 2 ? email.toUpperCase() : ` ${email} ` })));
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(202));
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    expect(await h.prisma.dsarRequest.count({ where: { email } })).toBe(1);
+    const other = await post(h, '/v1/requests', { type: 'erasure', email });
+    expect(other.body.id).not.toBe(results[0]!.body.id);
+  });
+
+  test('answers do not reveal whether the product knows the address', async () => {
+    const known = uniqueEmail('known');
+    await createAccount(h.prisma, { email: known, firstName: 'K', lastName: 'N' });
+    const a = await post(h, '/v1/requests', { type: 'erasure', email: known });
+    const b = await post(h, '/v1/requests', { type: 'erasure', email: uniqueEmail('stranger') });
+    expect(a.status).toBe(b.status);
+    expect(Object.keys(a.body).sort()).toEqual(Object.keys(b.body).sort());
+    expect(a.body.status).toBe(b.body.status);
+    const dueA = new Date(a.body.dueAt).getTime() - new Date(a.body.receivedAt).getTime();
+    expect(dueA).toBeGreaterThanOrEqual(28 * 86_400_000);
+    expect(dueA).toBeLessThanOrEqual(31 * 86_400_000);
+  });
+});
+
+describe('verification', () => {
+  async function submit(email: string) {
+    const r = await post(h, '/v1/requests', { type: 'erasure', email });
+    const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
+    return { id: r.body.id as string, token: tokenFrom(mail.text) };
+  }
+
+  test('an unverified request never reaches a data system', async () => {
+    const email = uniqueEmail('unverified');
+    await createAccount(h.prisma, { email, firstName: 'U', lastName: 'V' });
+    const { id } = await submit(email);
+    // Even when the planning step is invoked directly, it refuses a request that is not verified.
+    await h.worker!.get(PlannerService).plan(id);
+    expect(await h.prisma.dsarTask.count({ where: { requestId: id } })).toBe(0);
+    expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('awaiting_verification');
+    expect(await h.prisma.account.count({ where: { email } })).toBe(1);
+    const stored = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
+    // Only the hash of the token is stored.
+    expect(stored.verificationTokenHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('wrong tokens are refused and counted; the limit rejects the request', async () => {
+    const email = uniqueEmail('brute');
+    const { id, token } = await submit(email);
+    const wrong = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
+    const r1 = await post(h, `/v1/requests/${id}/verify`, { token: wrong });
+    expect(r1).toMatchObject({ status: 403, body: { error: 'invalid_token' } });
+    await post(h, `/v1/requests/${id}/verify`, { token: wrong });
+    const r3 = await post(h, `/v1/requests/${id}/verify`, { token: wrong });
+    expect(r3).toMatchObject({ status: 403, body: { error: 'too_many_attempts' } });
+    // Even the right token no longer works.
+    const late = await post(h, `/v1/requests/${id}/verify`, { token });
+    expect(late.status).toBe(409);
+    const r = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
+    expect(r).toMatchObject({ status: 'rejected', openKey: null, verificationTokenHash: null });
+    expect(await h.prisma.dsarTask.count({ where: { requestId: id } })).toBe(0);
+  });
+
+  test('an expired token is refused and the request expires', async () => {
+    const email = uniqueEmail('expired');
+    const { id, token } = await submit(email);
+    await h.prisma.dsarRequest.update({ where: { id }, data: { verificationExpiresAt: new Date(Date.now() - 1000) } });
+    const r = await post(h, `/v1/requests/${id}/verify`, { token });
+    expect(r).toMatchObject({ status: 410, body: { error: 'token_expired' } });
+    expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('expired');
+    // A new submission is a new request with a new link.
+    const again = await post(h, '/v1/requests', { type: 'erasure', email });
+    expect(again.body.id).not.toBe(id);
+  });
+
+  test('a token works once', async () => {
+    const email = uniqueEmail('once');
+    const { id, token } = await submit(email);
+    expect((await post(h, `/v1/requests/${id}/verify`, { token })).status).toBe(200);
+    const again = await post(h, `/v1/requests/${id}/verify`, { token });
+    expect(again).toMatchObject({ status: 409, body: { error: 'not_awaiting_verification' } });
+    await waitFor(async () => (await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status === 'completed', 20_000, 'completion');
+  });
+
+  test('a token for one request does not verify another', async () => {
+    const a = await submit(uniqueEmail('a'));
+    const b = await submit(uniqueEmail('b'));
+    const r = await post(h, `/v1/requests/${b.id}/verify`, { token: a.token });
+    expect(r.status).toBe(403);
+    expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id: b.id } })).status).toBe('awaiting_verification');
+  });
+
+  test('the link opens a confirmation page that does not verify by itself', async () => {
+    const { id } = await submit(uniqueEmail('page'));
+    const res = await fetch(`${h.baseUrl}/v1/requests/${id}/verify?token=abc`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toContain('Confirm');
+    expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('awaiting_verification');
+  });
+});
+
+describe('officer API', () => {
+  test('refuses missing, malformed, wrong and revoked keys', async () => {
+    expect((await get(h, '/v1/admin/requests')).status).toBe(401);
+    expect((await get(h, '/v1/admin/requests', { authorization: 'Basic abc' })).status).toBe(401);
+    expect((await get(h, '/v1/admin/requests', { authorization: 'Bearer wrong-key-wrong-key-wrong' })).status).toBe(401);
+    const created = await post(h, '/v1/admin/keys', { name: 'temp' }, officer(h));
+    expect(created.status).toBe(201);
+    const temp = { authorization: `Bearer ${created.body.key}` };
+    expect((await get(h, '/v1/admin/requests', temp)).status).toBe(200);
+    const revoked = await fetch(`${h.baseUrl}/v1/admin/keys/${created.body.id}`, { method: 'DELETE', headers: officer(h) });
+    expect(revoked.status).toBe(204);
+    expect((await get(h, '/v1/admin/requests', temp)).status).toBe(401);
+    // The key is stored hashed only.
+    const row = await h.prisma.officerApiKey.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(row.keyHash).not.toContain(created.body.key);
+  });
+
+  test('lists with filters and pagination, and flags overdue requests', async () => {
+    const email = uniqueEmail('overdue');
+    const r = await post(h, '/v1/requests', { type: 'access', email });
+    await h.prisma.dsarRequest.update({ where: { id: r.body.id }, data: { dueAt: new Date(Date.now() - 86_400_000 * 2) } });
+    const overdue = await get(h, '/v1/admin/requests?overdue=true&pageSize=200', officer(h));
+    expect(overdue.status).toBe(200);
+    const mine = overdue.body.items.find((i: { id: string }) => i.id === r.body.id);
+    expect(mine).toMatchObject({ overdue: true, status: 'awaiting_verification', type: 'access' });
+    expect(mine.daysLeft).toBeLessThan(0);
+    expect(overdue.body.items.every((i: { overdue: boolean }) => i.overdue)).toBe(true);
+
+    for (const tag of ['p1', 'p2']) await post(h, '/v1/requests', { type: 'access', email: uniqueEmail(tag) });
+    const page1 = await get(h, '/v1/admin/requests?type=access&pageSize=2&page=1', officer(h));
+    const page2 = await get(h, '/v1/admin/requests?type=access&pageSize=2&page=2', officer(h));
+    expect(page1.body.items).toHaveLength(2);
+    expect(page1.body.total).toBeGreaterThanOrEqual(3);
+    expect(page2.body.items[0].id).not.toBe(page1.body.items[0].id);
+    expect(page1.body.items.every((i: { type: string }) => i.type === 'access')).toBe(true);
+
+    const bad = await get(h, '/v1/admin/requests?status=bogus', officer(h));
+    expect(bad.status).toBe(400);
+    expect((await get(h, '/v1/admin/requests?pageSize=1000', officer(h))).status).toBe(400);
+    expect((await get(h, '/v1/admin/requests?overdue=maybe', officer(h))).status).toBe(400);
+  });
+});
