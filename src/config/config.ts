@@ -1,3 +1,5 @@
+import { loadVendorConfig, type VendorConfig } from '../processors/vendor-config.js';
+
 // Configuration is read once, at start-up, from the environment. Every variable has a local default;
 // an invalid value stops start-up with a message that names the variable.
 
@@ -26,6 +28,8 @@ export interface AppConfig {
   queuePrefix: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   maxBodyBytes: number;
+  /** Processor endpoints and credentials (src/processors/vendor-config.ts). */
+  vendors: VendorConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +103,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     queuePrefix: str(env, 'QUEUE_PREFIX', 'dsar'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
+    vendors: loadVendorConfig(env),
   };
 }
 

@@ -48,6 +48,7 @@ export interface AccessReport {
 const SYSTEM_STATUS_TEXT: Record<string, string> = {
   found: 'data found (below)',
   not_found: 'no data held about you',
+  requested: 'request accepted; this provider answers separately (see note)',
   not_configured: 'not contacted automatically: our privacy team follows this up by hand',
   failed: 'could not be reached yet: we keep trying and will send you an update',
 };

@@ -36,7 +36,8 @@ export interface ItemValue {
 }
 
 export interface AccessResult {
-  outcome: 'found' | 'not_found';
+  /** requested: the system accepted the request and answers out of band (e.g. a report it e-mails). */
+  outcome: 'found' | 'not_found' | 'requested';
   /** Values mapped onto the inventory's data items where the mapping is clear. */
   items: ItemValue[];
   /** Everything the system returned, raw (vendor records), for the section of the report. */

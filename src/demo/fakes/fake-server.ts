@@ -1,0 +1,239 @@
+// Base of the local vendor fakes: an in-memory HTTP server on 127.0.0.1 with a request log,
+// fault injection, an optional enforced rate limit (each vendor answers with its own 429 form)
+// and OAuth-style tokens that can be expired on demand. No test-framework dependency.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Parsed JSON or form body (an object), raw text otherwise, undefined when empty. */
+  body: unknown;
+}
+
+export interface FakeResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface LoggedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  status: number;
+  at: number;
+}
+
+export interface RateLimitOptions {
+  /** Requests accepted per rolling second. */
+  perSecond?: number;
+  /** Requests handled at the same time. */
+  maxConcurrent?: number;
+}
+
+export interface FakeServerOptions {
+  port?: number;
+  host?: string;
+  rateLimit?: RateLimitOptions;
+}
+
+interface Fault {
+  count: number;
+  apply: () => FakeResponse | Promise<void>;
+}
+
+export abstract class FakeVendorServer {
+  abstract readonly name: string;
+  /** Every request answered, in order (fault and limit answers included). */
+  readonly log: LoggedRequest[] = [];
+  /** 429s sent because of the enforced rate limit or `rateLimitNext`. */
+  rateLimited = 0;
+  private server?: Server;
+  private faults: Fault[] = [];
+  private inFlight = 0;
+  private recent: number[] = [];
+  private rateLimit: RateLimitOptions;
+  private tokens = new Map<string, number>(); // token → expiry (ms epoch)
+
+  constructor(private readonly options: FakeServerOptions = {}) {
+    this.rateLimit = options.rateLimit ?? {};
+  }
+
+  /** The vendor's answer when a rate limit is hit; `resetAt` is epoch seconds. */
+  protected abstract tooManyRequests(resetAt: number): FakeResponse;
+  protected abstract handle(req: FakeRequest): FakeResponse | Promise<FakeResponse>;
+  protected abstract clearStore(): void;
+
+  get url(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    if (!addr) throw new Error(`${this.name} fake is not listening`);
+    return `http://${this.options.host ?? '127.0.0.1'}:${addr.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.serve(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Empties the store, the log, faults, limits and tokens. */
+  reset(): void {
+    this.clearStore();
+    this.log.length = 0;
+    this.faults = [];
+    this.recent = [];
+    this.rateLimited = 0;
+    this.tokens.clear();
+    this.rateLimit = this.options.rateLimit ?? {};
+  }
+
+  /** Answer the next `count` requests with `status` (and the vendor-neutral or given body). */
+  failNext(count: number, status = 500, body: unknown = { error: 'injected failure' }, headers?: Record<string, string>): this {
+    this.faults.push({ count, apply: () => ({ status, body, headers }) });
+    return this;
+  }
+
+  /** Delay the next `count` requests by `ms` before handling them normally. */
+  slowNext(count: number, ms: number): this {
+    this.faults.push({ count, apply: () => new Promise<void>((r) => setTimeout(r, ms)) });
+    return this;
+  }
+
+  /** Answer the next `count` requests with the vendor's own 429, the limit resetting in `resetInSec`. */
+  rateLimitNext(count: number, resetInSec = 1): this {
+    this.faults.push({
+      count,
+      apply: () => {
+        this.rateLimited++;
+        return this.tooManyRequests(Math.ceil(Date.now() / 1000) + resetInSec);
+      },
+    });
+    return this;
+  }
+
+  setRateLimit(limit: RateLimitOptions): this {
+    this.rateLimit = limit;
+    return this;
+  }
+
+  /** Requests matching method and path (a string prefix or a pattern). */
+  requests(method?: string, path?: string | RegExp): LoggedRequest[] {
+    return this.log.filter(
+      (r) =>
+        (!method || r.method === method) &&
+        (!path || (typeof path === 'string' ? r.path.startsWith(path) : path.test(r.path))),
+    );
+  }
+
+  // Token helpers for the OAuth-style fakes.
+  protected issueToken(ttlSec: number): string {
+    const token = randomBytes(18).toString('base64url');
+    this.tokens.set(token, Date.now() + ttlSec * 1000);
+    return token;
+  }
+
+  protected tokenValid(authorization: string | undefined): boolean {
+    const m = /^Bearer (.+)$/i.exec(authorization ?? '');
+    const exp = m ? this.tokens.get(m[1]!) : undefined;
+    return exp !== undefined && exp > Date.now();
+  }
+
+  /** Makes every issued token expired, as if its lifetime had passed mid-run. */
+  expireTokens(): this {
+    for (const k of this.tokens.keys()) this.tokens.set(k, 0);
+    return this;
+  }
+
+  private async serve(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const started = Date.now();
+    this.inFlight++;
+    let out: FakeResponse;
+    try {
+      const raw = await readBody(req);
+      out = this.limit(started) ?? (await this.fault()) ?? (await this.handle({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: parseBody(raw, req.headers['content-type']),
+      }));
+    } catch (err) {
+      out = { status: 500, body: { error: err instanceof Error ? err.message : 'fake error' } };
+    } finally {
+      this.inFlight--;
+    }
+    this.log.push({ method: req.method ?? 'GET', path: url.pathname, status: out.status, at: started });
+    const headers: Record<string, string> = { ...out.headers };
+    let text = '';
+    if (out.body !== undefined && out.status !== 204) {
+      text = typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
+      headers['content-type'] ??= typeof out.body === 'string' ? 'text/plain' : 'application/json';
+    }
+    res.writeHead(out.status, headers);
+    res.end(text);
+  }
+
+  private limit(now: number): FakeResponse | undefined {
+    const { perSecond, maxConcurrent } = this.rateLimit;
+    this.recent = this.recent.filter((t) => t > now - 1000);
+    const overRate = perSecond !== undefined && this.recent.length >= perSecond;
+    const overConcurrency = maxConcurrent !== undefined && this.inFlight > maxConcurrent;
+    if (!overRate) this.recent.push(now);
+    if (!overRate && !overConcurrency) return undefined;
+    this.rateLimited++;
+    const resetAt = overRate ? Math.ceil((this.recent[0]! + 1000) / 1000) : Math.ceil(now / 1000) + 1;
+    return this.tooManyRequests(resetAt);
+  }
+
+  private async fault(): Promise<FakeResponse | undefined> {
+    const f = this.faults[0];
+    if (!f) return undefined;
+    if (--f.count <= 0) this.faults.shift();
+    const r = await f.apply();
+    return r ?? undefined;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (raw === '') return undefined;
+  if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export function epochSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** `X-RateLimit-*` headers as Auth0, Intercom and SendGrid send them (reset in epoch seconds). */
+export function rateLimitHeaders(limit: number, remaining: number, resetAt: number): Record<string, string> {
+  return { 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(resetAt) };
+}

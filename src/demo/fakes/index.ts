@@ -1,0 +1,128 @@
+// Starts one local fake per vendor and hands back the environment that points the processor
+// adapters at them (for tests, the demo mode and benchmarks).
+import { AmplitudeFake, type AmplitudeFakeOptions } from './amplitude.fake.js';
+import { Auth0Fake, type Auth0FakeOptions } from './auth0.fake.js';
+import type { FakeVendorServer } from './fake-server.js';
+import { HotjarFake, type HotjarFakeOptions } from './hotjar.fake.js';
+import { InlineManualFake, type InlineManualFakeOptions } from './inline-manual.fake.js';
+import { IntercomFake, type IntercomFakeOptions } from './intercom.fake.js';
+import { PardotFake, type PardotFakeOptions } from './pardot.fake.js';
+import { SendGridFake, type SendGridFakeOptions } from './sendgrid.fake.js';
+
+export * from './amplitude.fake.js';
+export * from './auth0.fake.js';
+export * from './fake-server.js';
+export * from './hotjar.fake.js';
+export * from './inline-manual.fake.js';
+export * from './intercom.fake.js';
+export * from './pardot.fake.js';
+export * from './sendgrid.fake.js';
+
+export interface VendorFakesOptions {
+  auth0?: Auth0FakeOptions;
+  intercom?: IntercomFakeOptions;
+  amplitude?: AmplitudeFakeOptions;
+  hotjar?: HotjarFakeOptions;
+  pardot?: PardotFakeOptions;
+  sendgrid?: SendGridFakeOptions;
+  inlineManual?: InlineManualFakeOptions;
+}
+
+export interface VendorFakes {
+  auth0: Auth0Fake;
+  intercom: IntercomFake;
+  amplitude: AmplitudeFake;
+  hotjar: HotjarFake;
+  pardot: PardotFake;
+  sendgrid: SendGridFake;
+  inlineManual: InlineManualFake;
+  all: FakeVendorServer[];
+  /** Base URLs and credentials for `loadVendorConfig`, all pointing at the fakes. */
+  env: Record<string, string>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<VendorFakes> {
+  const auth0 = new Auth0Fake(opts.auth0);
+  const intercom = new IntercomFake(opts.intercom);
+  const amplitude = new AmplitudeFake(opts.amplitude);
+  const hotjar = new HotjarFake(opts.hotjar);
+  const pardot = new PardotFake(opts.pardot);
+  const sendgrid = new SendGridFake(opts.sendgrid);
+  const inlineManual = new InlineManualFake(opts.inlineManual);
+  const all: FakeVendorServer[] = [auth0, intercom, amplitude, hotjar, pardot, sendgrid, inlineManual];
+  await Promise.all(all.map((f) => f.start()));
+  const env: Record<string, string> = {
+    AUTH0_BASE_URL: auth0.url,
+    AUTH0_DOMAIN: auth0.domain,
+    AUTH0_CLIENT_ID: auth0.clientId,
+    AUTH0_CLIENT_SECRET: auth0.clientSecret,
+    INTERCOM_BASE_URL: intercom.url,
+    INTERCOM_ACCESS_TOKEN: intercom.accessToken,
+    AMPLITUDE_BASE_URL: amplitude.url,
+    AMPLITUDE_API_KEY: amplitude.apiKey,
+    AMPLITUDE_SECRET_KEY: amplitude.secretKey,
+    HOTJAR_BASE_URL: hotjar.url,
+    HOTJAR_CLIENT_ID: hotjar.clientId,
+    HOTJAR_CLIENT_SECRET: hotjar.clientSecret,
+    HOTJAR_ORGANIZATION_ID: hotjar.organizationId,
+    PARDOT_BASE_URL: pardot.url,
+    SALESFORCE_LOGIN_URL: pardot.url,
+    PARDOT_BUSINESS_UNIT_ID: pardot.businessUnitId,
+    SALESFORCE_CLIENT_ID: pardot.clientId,
+    SALESFORCE_CLIENT_SECRET: pardot.clientSecret,
+    SENDGRID_BASE_URL: sendgrid.url,
+    SENDGRID_API_KEY: sendgrid.apiKey,
+    INLINE_MANUAL_BASE_URL: inlineManual.url,
+    INLINE_MANUAL_API_TOKEN: inlineManual.apiToken,
+  };
+  return {
+    auth0, intercom, amplitude, hotjar, pardot, sendgrid, inlineManual, all, env,
+    reset: () => all.forEach((f) => f.reset()),
+    stop: async () => {
+      await Promise.all(all.map((f) => f.stop()));
+    },
+  };
+}
+
+export interface FakeSubject {
+  email: string;
+  /** The product's user id: Amplitude user_id, Intercom external_id, part of the Auth0 user_id. */
+  userId?: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  company?: string;
+  country?: string;
+  businessRole?: string;
+  businessType?: string;
+}
+
+/** Seeds one subject into every fake at once, the same person as each vendor would hold them. */
+export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | 'stop'>, s: FakeSubject) {
+  const email = s.email.toLowerCase();
+  const name = [s.firstName, s.lastName].filter(Boolean).join(' ') || undefined;
+  const userId = s.userId ?? email;
+  const now = new Date().toISOString();
+  return {
+    auth0: fakes.auth0.addUser(
+      { user_id: `auth0|${userId}`, email, name, given_name: s.firstName, family_name: s.lastName, phone_number: s.phone, last_ip: '203.0.113.7' },
+      [{ date: now, type: 's', description: 'Successful login', ip: '203.0.113.7', user_agent: 'Firefox 128.0.0 / Linux 0.0.0' }],
+    ),
+    intercom: fakes.intercom.addContact({
+      role: 'user', email, external_id: userId, name, phone: s.phone,
+      custom_attributes: { business_role: s.businessRole, business_type: s.businessType },
+      location: { country: s.country, city: 'Lisbon' }, browser: 'firefox', os: 'Linux',
+    }),
+    amplitude: fakes.amplitude.addUser({
+      user_id: userId, device_ids: ['device-1'],
+      userData: { os: 'Linux', device_type: 'Desktop', country: s.country, city: 'Lisbon', properties: { business_role: s.businessRole, business_type: s.businessType } },
+      events: [{ event_type: 'project_opened', event_time: now.replace('T', ' ').slice(0, 19), ip_address: '203.0.113.7' }],
+    }),
+    hotjar: fakes.hotjar.addSubject({ email, responses: [{ survey: 'NPS', answer: '9' }] }),
+    pardot: fakes.pardot.addProspect({ email, firstName: s.firstName, lastName: s.lastName, phone: s.phone, company: s.company, country: s.country, jobTitle: s.businessRole, industry: s.businessType }),
+    sendgrid: fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone }),
+    inlineManual: fakes.inlineManual.addProfile({ email, name: s.firstName, first_name: s.firstName }),
+  };
+}

@@ -1,0 +1,135 @@
+// The one outbound HTTP client of every processor adapter: timeouts, body encoding, a couple of
+// quick retries, and vendor failures mapped onto DataSystemError. Longer waits are left to the job
+// layer, which retries the whole task later.
+import { DataSystemError } from '../../systems/data-system.js';
+import { errorFromNetwork, errorFromResponse } from './http-errors.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type QueryValue = string | number | boolean | undefined;
+
+export interface VendorRequest {
+  method?: HttpMethod;
+  /** Path relative to the client's base URL, or an absolute URL (token endpoints on another host). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Non-2xx statuses handed back to the caller instead of thrown (e.g. 404 = not there). */
+  okStatuses?: number[];
+  signal?: AbortSignal;
+  /** Vendor-specific mapping tried before the generic one (e.g. Pardot's body error codes). */
+  mapError?: (status: number, body: unknown, base: DataSystemError) => DataSystemError | undefined;
+}
+
+export interface VendorResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface VendorHttpOptions {
+  vendor: string;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Quick in-process retries for transient failures and 429s (default 2). */
+  maxRetries?: number;
+  /** First backoff delay; doubles per retry, plus jitter (default 200 ms). */
+  baseDelayMs?: number;
+  /** A server-requested wait longer than this is not slept through here (default 5 s). */
+  maxServerWaitMs?: number;
+  /** Headers added to every request (static credentials). */
+  headers?: Record<string, string>;
+}
+
+export class VendorHttpClient {
+  readonly vendor: string;
+  private readonly maxRetries: number;
+  private readonly baseDelayMs: number;
+  private readonly maxServerWaitMs: number;
+
+  constructor(private readonly opts: VendorHttpOptions) {
+    this.vendor = opts.vendor;
+    this.maxRetries = opts.maxRetries ?? 2;
+    this.baseDelayMs = opts.baseDelayMs ?? 200;
+    this.maxServerWaitMs = opts.maxServerWaitMs ?? 5000;
+  }
+
+  url(path: string, query?: Record<string, QueryValue>): string {
+    const url = /^https?:\/\//.test(path)
+      ? new URL(path)
+      : new URL(this.opts.baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  async request<T = unknown>(req: VendorRequest): Promise<VendorResponse<T>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(req);
+      } catch (err) {
+        if (!(err instanceof DataSystemError) || !err.retryable || attempt >= this.maxRetries) throw err;
+        if (req.signal?.aborted) throw err;
+        const backoff = this.baseDelayMs * 2 ** attempt;
+        const wait = err.retryAfterMs ?? backoff;
+        // A long server-requested wait goes back to the job layer rather than blocking a worker.
+        if (wait > this.maxServerWaitMs) throw err;
+        await sleep(wait + Math.random() * this.baseDelayMs, req.signal);
+      }
+    }
+  }
+
+  private async once<T>(req: VendorRequest): Promise<VendorResponse<T>> {
+    const method = req.method ?? 'GET';
+    const url = this.url(req.path, req.query);
+    const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers, ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    } else if (req.form !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(req.form).toString();
+    }
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+
+    let res: Response;
+    let parsed: unknown;
+    try {
+      res = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
+      parsed = parseBody(await res.text());
+    } catch (err) {
+      throw errorFromNetwork(this.vendor, method, url, err);
+    }
+    if ((res.status >= 200 && res.status < 300) || req.okStatuses?.includes(res.status)) {
+      return { status: res.status, headers: res.headers, body: parsed as T };
+    }
+    const base = errorFromResponse({ vendor: this.vendor, method, url, status: res.status, headers: res.headers, body: parsed });
+    throw req.mapError?.(res.status, parsed, base) ?? base;
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DataSystemError('transient', 'aborted while waiting to retry'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new DataSystemError('transient', 'aborted while waiting to retry'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,131 @@
+// Processor credentials and endpoints, read once from the environment. Every base URL can be
+// overridden so the adapters can be pointed at the local fakes (src/demo/fakes).
+
+type Env = Record<string, string | undefined>;
+
+export interface VendorConfig {
+  timeoutMs: number;
+  auth0: { baseUrl: string; domain?: string; clientId?: string; clientSecret?: string };
+  intercom: { baseUrl: string; accessToken?: string; version: string };
+  amplitude: { baseUrl: string; apiKey?: string; secretKey?: string; requester: string };
+  hotjar: { baseUrl: string; clientId?: string; clientSecret?: string; organizationId?: string };
+  pardot: { baseUrl: string; loginUrl: string; businessUnitId?: string; clientId?: string; clientSecret?: string };
+  sendgrid: { baseUrl: string; apiKey?: string };
+  /**
+   * Inline Manual's People API is not publicly documented (only its existence, per-site API tokens
+   * and the "write access" flag are confirmed): base URL, paths and auth header are all settings.
+   */
+  inlineManual: {
+    baseUrl: string;
+    apiToken?: string;
+    /** Path with `{email}`, answering a list of profiles (full-text search: filtered exactly here). */
+    searchPath: string;
+    /** Path with `{id}`, for reading and deleting one profile. */
+    profilePath: string;
+    authHeader: string;
+    /** Prefix of the token in the auth header ('' = token alone). */
+    authScheme: string;
+  };
+}
+
+export function loadVendorConfig(env: Env = process.env): VendorConfig {
+  const auth0Domain = hostname(env, 'AUTH0_DOMAIN');
+  return {
+    timeoutMs: int(env, 'VENDOR_HTTP_TIMEOUT_MS', 15000, 100, 600000),
+    auth0: {
+      baseUrl: url(env, 'AUTH0_BASE_URL', auth0Domain ? `https://${auth0Domain}` : ''),
+      domain: auth0Domain,
+      clientId: opt(env, 'AUTH0_CLIENT_ID'),
+      clientSecret: opt(env, 'AUTH0_CLIENT_SECRET'),
+    },
+    intercom: {
+      baseUrl: url(env, 'INTERCOM_BASE_URL', 'https://api.intercom.io'),
+      accessToken: opt(env, 'INTERCOM_ACCESS_TOKEN'),
+      version: match(env, 'INTERCOM_VERSION', '2.14', /^(\d+\.\d+|Unstable)$/),
+    },
+    amplitude: {
+      baseUrl: url(env, 'AMPLITUDE_BASE_URL', 'https://amplitude.com'),
+      apiKey: opt(env, 'AMPLITUDE_API_KEY'),
+      secretKey: opt(env, 'AMPLITUDE_SECRET_KEY'),
+      requester: match(env, 'AMPLITUDE_REQUESTER', 'privacy@localhost', /^[^\s@]+@[^\s@]+$/),
+    },
+    hotjar: {
+      baseUrl: url(env, 'HOTJAR_BASE_URL', 'https://api.hotjar.io'),
+      clientId: opt(env, 'HOTJAR_CLIENT_ID'),
+      clientSecret: opt(env, 'HOTJAR_CLIENT_SECRET'),
+      organizationId: opt(env, 'HOTJAR_ORGANIZATION_ID') && match(env, 'HOTJAR_ORGANIZATION_ID', '', /^\d+$/),
+    },
+    pardot: {
+      baseUrl: url(env, 'PARDOT_BASE_URL', 'https://pi.pardot.com'),
+      loginUrl: url(env, 'SALESFORCE_LOGIN_URL', 'https://login.salesforce.com'),
+      businessUnitId: opt(env, 'PARDOT_BUSINESS_UNIT_ID'),
+      clientId: opt(env, 'SALESFORCE_CLIENT_ID'),
+      clientSecret: opt(env, 'SALESFORCE_CLIENT_SECRET'),
+    },
+    sendgrid: {
+      baseUrl: url(env, 'SENDGRID_BASE_URL', 'https://api.sendgrid.com'),
+      apiKey: opt(env, 'SENDGRID_API_KEY'),
+    },
+    inlineManual: {
+      // UNCONFIRMED default: the legacy SDKs use https://inlinemanual.com/api; the People API
+      // version path is a guess. Check the vendor's developer docs before enabling.
+      baseUrl: url(env, 'INLINE_MANUAL_BASE_URL', 'https://inlinemanual.com/api/v3'),
+      apiToken: opt(env, 'INLINE_MANUAL_API_TOKEN'),
+      searchPath: template(env, 'INLINE_MANUAL_SEARCH_PATH', '/people?search={email}', '{email}'),
+      profilePath: template(env, 'INLINE_MANUAL_PROFILE_PATH', '/people/{id}', '{id}'),
+      authHeader: match(env, 'INLINE_MANUAL_AUTH_HEADER', 'Authorization', /^[A-Za-z0-9-]+$/),
+      authScheme: env.INLINE_MANUAL_AUTH_SCHEME === undefined ? 'Bearer' : env.INLINE_MANUAL_AUTH_SCHEME.trim(),
+    },
+  };
+}
+
+function opt(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function bad(name: string, problem: string): Error {
+  return new Error(`Invalid configuration: ${name} ${problem}`);
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const v = opt(env, name) ?? fallback;
+  if (v === '') return '';
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw bad(name, 'must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw bad(name, 'must be an http(s) URL');
+  if (parsed.search || parsed.username || parsed.password) throw bad(name, 'must not carry a query or credentials');
+  return v.replace(/\/+$/, '');
+}
+
+function hostname(env: Env, name: string): string | undefined {
+  const v = opt(env, name);
+  if (v !== undefined && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(v)) throw bad(name, 'must be a host name such as tenant.eu.auth0.com');
+  return v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = opt(env, name);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v)) throw bad(name, 'must be a whole number');
+  const n = Number(v);
+  if (n < min || n > max) throw bad(name, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function match(env: Env, name: string, fallback: string, re: RegExp): string {
+  const v = opt(env, name);
+  if (v === undefined) return fallback;
+  if (!re.test(v)) throw bad(name, 'has an invalid format');
+  return v;
+}
+
+function template(env: Env, name: string, fallback: string, placeholder: string): string {
+  const v = opt(env, name) ?? fallback;
+  if (!v.startsWith('/') || !v.includes(placeholder)) throw bad(name, `must be a path starting with / and containing ${placeholder}`);
+  return v;
+}
