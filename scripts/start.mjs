@@ -4,6 +4,15 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 
+import { existsSync } from 'node:fs';
+
+// Settings from ./.env when present (copy .env.example); the environment wins.
+if (existsSync('.env')) process.loadEnvFile('.env');
+// Local development only: a well-known officer key, so the officer API works out of the box.
+if (process.env.NODE_ENV !== 'production' && !process.env.OFFICER_API_KEY) {
+  process.env.OFFICER_API_KEY = 'local-dev-officer-key-change-me';
+  console.log('[start] OFFICER_API_KEY not set: using the local development key from the README (never in production)');
+}
 const smtp = new URL(process.env.SMTP_URL ?? 'smtp://127.0.0.1:1025');
 const children = [];
 

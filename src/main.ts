@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { createApi } from './bootstrap.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config/config.js';
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const app = await createApi(config);
   await app.listen(config.port, '0.0.0.0');

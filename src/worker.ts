@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { createWorker } from './bootstrap.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config/config.js';
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   await createWorker(config);
   new Logger('Worker').log(`Worker running (concurrency ${config.workerConcurrency})`);

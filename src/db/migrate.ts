@@ -1,11 +1,12 @@
 // `npm run db:migrate`: creates the database if needed and applies pending migrations.
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, loadDotEnv } from '../config/config.js';
 import { applyMigrations, ensureDatabase } from './migrations.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   if (await ensureDatabase(config.databaseUrl)) console.log('Created the database');
   const { applied, skipped } = await applyMigrations(config.databaseUrl, MIGRATIONS_DIR);

@@ -1,10 +1,11 @@
 // `npm run db:seed`: demo accounts in the product's store. Idempotent: existing ones are left alone.
 import { PrismaPg } from '@prisma/adapter-pg';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, loadDotEnv } from '../config/config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { createAccount, DEMO_PEOPLE } from './demo-data.js';
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
   try {

@@ -4,10 +4,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, loadDotEnv } from '../config/config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { seedSubject, startVendorFakes } from './fakes/index.js';
 
+loadDotEnv();
 const config = loadConfig();
 const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
 const fakes = await startVendorFakes();
