@@ -93,7 +93,7 @@ describe('fakes + adapters together', () => {
     const subject = { email: 'jane.doe@example.com', userId: 'u-42' };
     const outcomes: Record<string, string> = {};
     for (const s of systems) outcomes[s.key] = (await s.access(makeCtx(subject).ctx)).outcome;
-    expect(outcomes).toEqual({ auth0: 'found', amplitude: 'found', hotjar: 'found', intercom: 'found', pardot: 'found', sendgrid: 'found', 'inline-manual': 'found' });
+    expect(outcomes).toEqual({ auth0: 'found', amplitude: 'found', hotjar: 'requested', intercom: 'found', pardot: 'found', sendgrid: 'found', 'inline-manual': 'found' });
     const erased: Record<string, string> = {};
     for (const s of systems) erased[s.key] = (await s.erase(makeCtx(subject).ctx)).outcome;
     expect(erased).toEqual({ auth0: 'erased', amplitude: 'scheduled', hotjar: 'scheduled', intercom: 'erased', pardot: 'erased', sendgrid: 'scheduled', 'inline-manual': 'erased' });
