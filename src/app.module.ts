@@ -2,9 +2,12 @@ import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } 
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
+import { RateLimitMiddleware } from './common/rate-limit.js';
+import { RateLimitStore } from './common/rate-limit.store.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { CoreModule } from './core.module.js';
+import { RetryService } from './fulfilment/retry.service.js';
 import { HealthController } from './health.controller.js';
 import { OfficerAuthGuard } from './officers/officer-auth.guard.js';
 import { OfficersController } from './officers/officers.controller.js';
@@ -23,7 +26,9 @@ export class AppModule implements NestModule {
       providers: [
         RequestsService,
         OfficersService,
+        RetryService,
         OfficerAuthGuard,
+        RateLimitStore,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: validationPipe },
       ],
@@ -31,6 +36,7 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes('*path');
+    // Rate limits first: a refused request is not even parsed.
+    consumer.apply(RateLimitMiddleware, JsonBodyMiddleware).forRoutes('*path');
   }
 }

@@ -31,8 +31,27 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'bad_request', 'The body must be a JSON object');
     }
+    // class-transformer silently drops "__proto__", "constructor" and every key naming an inherited
+    // method ("hasOwnProperty", "valueOf"...), so validation would never see (and refuse) them:
+    // refuse them here, at any depth, like any unknown field.
+    const forbidden = forbiddenKey(req.body);
+    if (forbidden !== undefined) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'bad_request', `The body must not contain the key "${forbidden}"`);
+    }
     next();
   }
+}
+
+const FORBIDDEN_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype']);
+
+function forbiddenKey(value: unknown, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) return key;
+    const found = forbiddenKey((value as Record<string, unknown>)[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function mapParserError(err: unknown): ApiError {
