@@ -25,10 +25,11 @@ export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
   schema: 'to.prisma',
-  async adapter() { return new PrismaPg({ connectionString: 'postgresql://unused@127.0.0.1/unused' }); },
+  // The WebAssembly engine opens this connection but only diffs the two datamodels.
+  async adapter() { return new PrismaPg({ connectionString: process.env.DIFF_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' }); },
 });
 TS
 cd "$work"
 NODE_PATH="$OLDPWD/$tool/node_modules" PRISMA_QUERY_ENGINE_LIBRARY=/bin/true PRISMA_SCHEMA_ENGINE_BINARY=/bin/true \
   DATABASE_URL=postgresql://unused@127.0.0.1/unused "$OLDPWD/$tool/node_modules/.bin/prisma" migrate diff \
-  --from-schema-datamodel from.prisma --to-schema-datamodel to.prisma --script 2>/dev/null
+  --from-schema-datamodel from.prisma --to-schema-datamodel to.prisma --script 2>"$work/err" || { cat "$work/err" >&2; exit 1; }

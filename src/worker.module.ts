@@ -3,7 +3,9 @@ import type { AppConfig } from './config/config.js';
 import { CoreModule } from './core.module.js';
 import { FinalizerService } from './fulfilment/finalizer.service.js';
 import { PlannerService } from './fulfilment/planner.service.js';
+import { MaintenanceService } from './fulfilment/maintenance.service.js';
 import { ReconcilerService } from './fulfilment/reconciler.service.js';
+import { RetryService } from './fulfilment/retry.service.js';
 import { RequestsProcessor } from './fulfilment/requests.processor.js';
 import { TaskRunnerService } from './fulfilment/task-runner.service.js';
 import { TasksProcessor } from './fulfilment/tasks.processor.js';
@@ -23,6 +25,8 @@ export class WorkerModule {
         TaskRunnerService,
         FinalizerService,
         ReconcilerService,
+        RetryService,
+        MaintenanceService,
         RequestsProcessor,
         TasksProcessor,
       ],

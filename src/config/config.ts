@@ -1,3 +1,4 @@
+import { limitRulesFromEnv, type LimitRule } from '../processors/http/vendor-limiter.js';
 import { loadVendorConfig, type VendorConfig } from '../processors/vendor-config.js';
 
 // Configuration is read once, at start-up, from the environment. Every variable has a local default;
@@ -26,10 +27,29 @@ export interface AppConfig {
   taskAttempts: number;
   taskBackoffMs: number;
   queuePrefix: string;
+  /** Delays of the scheduled retries of a task that exhausted its attempts; its length is the cap. */
+  retryScheduleMs: number[];
+  /** How often the maintenance job runs (scheduled retries, vendor job checks, reconciliation). */
+  maintenanceIntervalMs: number;
+  vendorJobPollMs: number;
+  vendorJobMaxWaitMs: number;
+  /** Open requests with failing tasks are flagged this long before their due date. */
+  atRiskMs: number;
+  /** BullMQ job lock; a worker that dies loses its jobs to another after about this long. */
+  jobLockMs: number;
+  stalledCheckMs: number;
+  /** Unfinished work untouched this long with no live job is re-queued by the reconciler. */
+  reconcileGraceMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   maxBodyBytes: number;
+  /** Per-client requests per minute on the public endpoints, by route class; 0 = no limit. */
+  rateLimit: { intakePerMinute: number; verifyPerMinute: number; statusPerMinute: number };
+  /** Behind one reverse proxy: the client address is the last X-Forwarded-For entry. */
+  trustProxy: boolean;
   /** Processor endpoints and credentials (src/processors/vendor-config.ts). */
   vendors: VendorConfig;
+  /** Shared outbound rate limits per vendor bucket (RATE_LIMIT_<VENDOR>[_<BUCKET>]). */
+  vendorLimits: Record<string, LimitRule | undefined>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -46,6 +66,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${n})`);
   return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = str(env, name, String(fallback)).toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(name, `must be true or false (got "${env[name]}")`);
 }
 
 function url(env: Env, name: string, fallback: string, protocols: string[]): string {
@@ -71,6 +98,16 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
 }
 
 const HOUR = 3_600_000;
+
+function minutesList(env: Env, name: string, fallback: string): number[] {
+  const raw = str(env, name, fallback);
+  if (raw === 'off') return [];
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+(\.\d+)?$/.test(p)) || parts.length > 50) {
+    throw new ConfigError(name, `must be "off" or a comma-separated list of minutes, at most 50 (got "${raw}")`);
+  }
+  return parts.map((p) => Math.round(Number(p) * 60_000));
+}
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const mailFrom = str(env, 'MAIL_FROM', 'Privacy Team <privacy@localhost>');
@@ -101,10 +138,34 @@ export function loadConfig(env: Env = process.env): AppConfig {
     taskAttempts: int(env, 'TASK_ATTEMPTS', 5, 1, 50),
     taskBackoffMs: int(env, 'TASK_BACKOFF_MS', 2000, 0, 3_600_000),
     queuePrefix: str(env, 'QUEUE_PREFIX', 'dsar'),
+    retryScheduleMs: minutesList(env, 'RETRY_SCHEDULE_MINUTES', '5,15,60,180,360,720,1440,1440'),
+    maintenanceIntervalMs: int(env, 'MAINTENANCE_INTERVAL_SECONDS', 30, 1, 3600) * 1000,
+    vendorJobPollMs: int(env, 'VENDOR_JOB_POLL_SECONDS', 300, 1, 86_400) * 1000,
+    vendorJobMaxWaitMs: int(env, 'VENDOR_JOB_MAX_WAIT_SECONDS', 72 * 3600, 0, 60 * 86_400) * 1000,
+    atRiskMs: int(env, 'AT_RISK_DAYS', 7, 0, 60) * 24 * HOUR,
+    jobLockMs: int(env, 'JOB_LOCK_MS', 30_000, 1000, 600_000),
+    stalledCheckMs: int(env, 'STALLED_CHECK_MS', 30_000, 500, 600_000),
+    reconcileGraceMs: int(env, 'RECONCILE_GRACE_SECONDS', 30, 0, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
+    rateLimit: {
+      intakePerMinute: int(env, 'RATE_LIMIT_INTAKE_PER_MINUTE', 10, 0, 100_000),
+      verifyPerMinute: int(env, 'RATE_LIMIT_VERIFY_PER_MINUTE', 20, 0, 100_000),
+      statusPerMinute: int(env, 'RATE_LIMIT_STATUS_PER_MINUTE', 60, 0, 100_000),
+    },
+    trustProxy: bool(env, 'TRUST_PROXY', false),
     vendors: loadVendorConfig(env),
+    vendorLimits: vendorLimits(env),
   };
+}
+
+function vendorLimits(env: Env): Record<string, LimitRule | undefined> {
+  try {
+    return limitRulesFromEnv(env);
+  } catch (err) {
+    const m = /^Invalid configuration: (\S+) (.*)$/.exec((err as Error).message);
+    throw m ? new ConfigError(m[1]!, m[2]!) : err;
+  }
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { EnqueueService } from '../queues/enqueue.service.js';
 import { TERMINAL_TASK_STATUSES } from '../requests/request-state.js';
 
-const SETTLE_MS = 30_000;
+// Tasks that a job must be carrying; 'waiting' tasks are driven by the maintenance checks.
+const NEEDS_JOB = ['queued', 'running'];
 
 /**
  * PostgreSQL holds the truth; Redis may lose everything (it keeps nothing on disk here). This puts
@@ -17,9 +19,10 @@ export class ReconcilerService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly enqueue: EnqueueService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async reconcile(settleMs = SETTLE_MS): Promise<{ verification: number; plan: number; tasks: number; finalize: number }> {
+  async reconcile(settleMs = this.config.reconcileGraceMs): Promise<{ verification: number; plan: number; tasks: number; finalize: number }> {
     const before = new Date(Date.now() - settleMs);
     const suffix = `-rec${Math.floor(Date.now() / 1000)}`;
     const counts = { verification: 0, plan: 0, tasks: 0, finalize: 0 };
@@ -50,7 +53,7 @@ export class ReconcilerService {
         continue;
       }
       const lost: string[] = [];
-      for (const t of open) {
+      for (const t of open.filter((x) => NEEDS_JOB.includes(x.status))) {
         if (t.updatedAt >= before) continue;
         if (!(await this.enqueue.taskJobAlive(t.id, r.round))) lost.push(t.id);
       }

@@ -7,7 +7,7 @@ import type { AccessResult, ErasureResult } from '../systems/data-system.js';
 export interface TaskView {
   system: string;
   label: string;
-  status: 'queued' | 'running' | 'done' | 'skipped' | 'failed';
+  status: 'queued' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
   outcome: string | null;
   result: unknown;
   lastError?: string | null;

@@ -5,11 +5,12 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { JOB, REQUESTS_QUEUE, type RequestJobData } from '../queues/queues.js';
 import { FinalizerService } from './finalizer.service.js';
 import { PlannerService } from './planner.service.js';
-import { ReconcilerService } from './reconciler.service.js';
+import { MaintenanceService } from './maintenance.service.js';
+import { startWorker } from './worker-settings.js';
 import { VerificationMailerService } from './verification-mailer.service.js';
 
 /** Request-level steps: verification e-mail, planning the fan-out, the final result. */
-@Processor(REQUESTS_QUEUE)
+@Processor(REQUESTS_QUEUE, { autorun: false })
 export class RequestsProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(RequestsProcessor.name);
 
@@ -17,14 +18,14 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
     private readonly verification: VerificationMailerService,
     private readonly planner: PlannerService,
     private readonly finalizer: FinalizerService,
-    private readonly reconciler: ReconcilerService,
+    private readonly maintenance: MaintenanceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = Math.max(2, Math.ceil(this.config.workerConcurrency / 2));
+    startWorker(this.worker, this.config, Math.max(2, Math.ceil(this.config.workerConcurrency / 2)));
   }
 
   async process(job: Job<RequestJobData>): Promise<void> {
@@ -36,8 +37,8 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
         return this.planner.plan(requestId);
       case JOB.finalize:
         return this.finalizer.finalize(requestId);
-      case JOB.reconcile:
-        await this.reconciler.reconcile();
+      case JOB.maintenance:
+        await this.maintenance.run();
         return;
       default:
         this.logger.error(`Unknown job ${job.name} (${job.id})`);

@@ -1,13 +1,15 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
-import { UnrecoverableError, type Job, type MinimalJob } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type MinimalJob } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { backoffDelay, TASKS_QUEUE, type TaskJobData } from '../queues/queues.js';
+import { backoffDelay, JOB, TASKS_QUEUE, type TaskJobData } from '../queues/queues.js';
 import { DataSystemError } from '../systems/data-system.js';
-import { TaskRunnerService } from './task-runner.service.js';
+import { TaskDeferred, TaskRunnerService } from './task-runner.service.js';
+import { startWorker } from './worker-settings.js';
 
 /** One job per (request, data system): runs the system's access or erasure call. */
 @Processor(TASKS_QUEUE, {
+  autorun: false,
   settings: {
     // 'vendor' backoff: wait what the vendor asked for (429), else exponential with jitter.
     backoffStrategy: (attemptsMade: number, _type?: string, err?: Error, job?: MinimalJob) =>
@@ -29,10 +31,11 @@ export class TasksProcessor extends WorkerHost implements OnApplicationBootstrap
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.workerConcurrency;
+    startWorker(this.worker, this.config, this.config.workerConcurrency);
   }
 
-  async process(job: Job<TaskJobData>): Promise<void> {
+  async process(job: Job<TaskJobData>, token?: string): Promise<void> {
+    if (job.name === JOB.checkTask) return this.runner.check(job.data.taskId, this.shutdown.signal);
     const attempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     try {
@@ -42,6 +45,11 @@ export class TasksProcessor extends WorkerHost implements OnApplicationBootstrap
         signal: this.shutdown.signal,
       });
     } catch (err) {
+      if (err instanceof TaskDeferred && token) {
+        // Rate limited: run again after the wait, without spending an attempt.
+        await job.moveToDelayed(Date.now() + err.delayMs + Math.floor(Math.random() * 250), token);
+        throw new DelayedError();
+      }
       // The runner has recorded the failure; rethrow so BullMQ schedules the next attempt.
       if (attempt >= attempts) throw new UnrecoverableError((err as Error).message);
       throw err;

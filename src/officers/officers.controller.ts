@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { UuidPipe } from '../common/uuid.pipe.js';
 import { OfficerAuthGuard, type OfficerRequest } from './officer-auth.guard.js';
-import { CreateKeyDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
+import { RetryService } from '../fulfilment/retry.service.js';
+import { BulkRetryDto, CreateKeyDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
 import { OfficersService } from './officers.service.js';
 
 const actor = (req: OfficerRequest) => `officer:${req.officer!.keyId}` as const;
@@ -9,11 +10,21 @@ const actor = (req: OfficerRequest) => `officer:${req.officer!.keyId}` as const;
 @Controller('v1/admin')
 @UseGuards(OfficerAuthGuard)
 export class OfficersController {
-  constructor(private readonly officers: OfficersService) {}
+  constructor(
+    private readonly officers: OfficersService,
+    private readonly retries: RetryService,
+  ) {}
 
   @Get('requests')
   list(@Query() q: ListRequestsQuery) {
     return this.officers.list(q);
+  }
+
+  // Declared before 'requests/:id/...' so that "retry" is never read as an id.
+  @Post('requests/retry')
+  @HttpCode(202)
+  retryMany(@Body() body: BulkRetryDto, @Req() req: OfficerRequest) {
+    return this.retries.retryMany(actor(req), body.requestIds);
   }
 
   @Get('requests/:id')
@@ -24,7 +35,7 @@ export class OfficersController {
   @Post('requests/:id/retry')
   @HttpCode(202)
   retry(@Param('id', UuidPipe) id: string, @Body() body: RetryDto, @Req() req: OfficerRequest) {
-    return this.officers.retry(id, actor(req), body.systems);
+    return this.retries.retry(id, actor(req), { systems: body.systems });
   }
 
   @Post('keys')

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
 const STATUSES = ['awaiting_verification', 'verified', 'in_progress', 'completed', 'failed', 'expired', 'rejected'] as const;
 
@@ -16,6 +16,11 @@ export class ListRequestsQuery {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'overdue must be true or false' })
   overdue?: boolean;
+
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'atRisk must be true or false' })
+  atRisk?: boolean;
 
   @IsOptional()
   @Type(() => Number)
@@ -38,6 +43,14 @@ export class RetryDto {
   @IsString({ each: true })
   @Matches(/^[a-z0-9-]{1,64}$/, { each: true, message: 'systems must be data system keys' })
   systems?: string[];
+}
+
+export class BulkRetryDto {
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @IsUUID('all', { each: true, message: 'requestIds must be request ids' })
+  requestIds?: string[];
 }
 
 export class CreateKeyDto {

@@ -1,13 +1,11 @@
-import { HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { audit, type Actor } from '../audit/audit.js';
-import { ApiError, notFound } from '../common/errors.js';
+import { notFound } from '../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { EnqueueService } from '../queues/enqueue.service.js';
 import { daysLeft, isOverdue } from '../requests/deadline.js';
-import { assertTransition, isOpen, OPEN_STATUSES } from '../requests/request-state.js';
-import { lockRequest } from '../requests/requests.service.js';
+import { isOpen, OPEN_STATUSES } from '../requests/request-state.js';
 import { hashToken, newToken } from '../requests/tokens.js';
 import type { ListRequestsQuery } from './officers.dto.js';
 
@@ -17,7 +15,6 @@ export class OfficersService implements OnApplicationBootstrap {
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly enqueue: EnqueueService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,6 +38,12 @@ export class OfficersService implements OnApplicationBootstrap {
     } else if (q.overdue === false) {
       where.OR = [{ dueAt: { gte: now } }, { status: { notIn: [...OPEN_STATUSES] } }];
     }
+    if (q.atRisk === true) {
+      if (q.status && !isOpen(q.status)) return { page: q.page, pageSize: q.pageSize, total: 0, items: [] };
+      where.AND = [{ status: q.status ? q.status : { in: [...OPEN_STATUSES] } }, this.atRiskWhere(now)];
+    } else if (q.atRisk === false) {
+      where.NOT = { AND: [{ status: { in: [...OPEN_STATUSES] } }, this.atRiskWhere(now)] };
+    }
     const [total, rows] = await this.prisma.$transaction([
       this.prisma.dsarRequest.count({ where }),
       this.prisma.dsarRequest.findMany({
@@ -48,7 +51,7 @@ export class OfficersService implements OnApplicationBootstrap {
         orderBy: [{ dueAt: 'asc' }, { id: 'asc' }],
         skip: (q.page - 1) * q.pageSize,
         take: q.pageSize,
-        include: { tasks: { select: { status: true } } },
+        include: { tasks: { select: { status: true, nextRetryAt: true } } },
       }),
     ]);
     return {
@@ -56,7 +59,7 @@ export class OfficersService implements OnApplicationBootstrap {
       pageSize: q.pageSize,
       total,
       items: rows.map((r) => ({
-        ...this.summary(r, now),
+        ...this.summary(r, now, r.tasks),
         tasks: countBy(r.tasks.map((t) => t.status)),
       })),
     };
@@ -72,7 +75,7 @@ export class OfficersService implements OnApplicationBootstrap {
     });
     if (!r) throw notFound();
     return {
-      ...this.summary(r, new Date()),
+      ...this.summary(r, new Date(), r.tasks),
       email: r.email,
       verifiedAt: r.verifiedAt?.toISOString() ?? null,
       resultSentAt: r.resultSentAt?.toISOString() ?? null,
@@ -84,8 +87,13 @@ export class OfficersService implements OnApplicationBootstrap {
         outcome: t.outcome,
         attempts: t.attempts,
         lastError: t.lastError,
-        refs: t.refs,
+        failureKind: t.failureKind,
+        scheduledRetries: t.autoRetries,
         nextRetryAt: t.nextRetryAt?.toISOString() ?? null,
+        waitingSince: t.waitingSince?.toISOString() ?? null,
+        vendorChecks: t.checks,
+        nextCheckAt: t.nextCheckAt?.toISOString() ?? null,
+        refs: t.refs,
         startedAt: t.startedAt?.toISOString() ?? null,
         finishedAt: t.finishedAt?.toISOString() ?? null,
         result: t.result,
@@ -101,41 +109,6 @@ export class OfficersService implements OnApplicationBootstrap {
         details: e.details,
       })),
     };
-  }
-
-  /** Puts a request's failed tasks (all, or the named systems) back on the queue. */
-  async retry(id: string, actor: Actor, systems?: string[]) {
-    const outcome = await this.prisma.$transaction(async (tx) => {
-      const r = await lockRequest(tx, id);
-      if (!r) throw notFound();
-      const failed = await tx.dsarTask.findMany({
-        where: { requestId: id, status: 'failed', ...(systems?.length ? { system: { in: systems } } : {}) },
-        select: { id: true, system: true },
-      });
-      if (r.status !== 'failed' && r.status !== 'in_progress') {
-        throw new ApiError(HttpStatus.CONFLICT, 'not_retryable', `A request in status ${r.status} has nothing to retry`);
-      }
-      if (failed.length === 0) throw new ApiError(HttpStatus.CONFLICT, 'nothing_to_retry', 'No failed tasks match');
-      const round = r.round + 1;
-      await tx.dsarTask.updateMany({
-        where: { id: { in: failed.map((t) => t.id) } },
-        data: { status: 'queued', finishedAt: null, nextRetryAt: null, outcome: null },
-      });
-      if (r.status === 'failed') assertTransition(r.status, 'in_progress');
-      await tx.dsarRequest.update({ where: { id }, data: { status: 'in_progress', round } });
-      await audit(tx, {
-        requestId: id,
-        actor,
-        action: 'retry_requested',
-        fromStatus: r.status,
-        toStatus: 'in_progress',
-        details: { systems: failed.map((t) => t.system), round },
-      });
-      return { round, tasks: failed };
-    });
-    await this.enqueue.tasksRun(outcome.tasks.map((t) => t.id), outcome.round);
-    this.logger.log(`Request ${id}: ${outcome.tasks.length} failed task(s) re-queued by ${actor}`);
-    return { id, status: 'in_progress', retried: outcome.tasks.map((t) => t.system) };
   }
 
   async createKey(name: string, actor: Actor) {
@@ -156,12 +129,36 @@ export class OfficersService implements OnApplicationBootstrap {
     });
   }
 
+  /**
+   * At risk: open, with a failed task, and either due within AT_RISK_DAYS or out of scheduled
+   * retries (nothing will happen without an officer).
+   */
+  private atRiskWhere(now: Date): Prisma.DsarRequestWhereInput {
+    return {
+      tasks: { some: { status: 'failed' } },
+      OR: [
+        { dueAt: { lt: new Date(now.getTime() + this.config.atRiskMs) } },
+        { tasks: { some: { status: 'failed', nextRetryAt: null } } },
+      ],
+    };
+  }
+
+  private isAtRisk(open: boolean, dueAt: Date, tasks: { status: string; nextRetryAt: Date | null }[], now: Date): boolean {
+    const failed = tasks.filter((t) => t.status === 'failed');
+    if (!open || failed.length === 0) return false;
+    return dueAt.getTime() < now.getTime() + this.config.atRiskMs || failed.some((t) => t.nextRetryAt === null);
+  }
+
   private summary(
     r: { id: string; type: string; status: (typeof OPEN_STATUSES)[number] | 'completed' | 'expired' | 'rejected'; receivedAt: Date; dueAt: Date; completedAt: Date | null },
     now: Date,
+    tasks: { status: string; nextRetryAt: Date | null }[],
   ) {
     const open = isOpen(r.status);
+    const retries = tasks.map((t) => t.nextRetryAt?.getTime()).filter((t): t is number => t !== undefined);
     return {
+      atRisk: this.isAtRisk(open, r.dueAt, tasks, now),
+      nextRetryAt: retries.length ? new Date(Math.min(...retries)).toISOString() : null,
       id: r.id,
       type: r.type,
       status: r.status,

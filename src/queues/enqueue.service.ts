@@ -62,7 +62,23 @@ export class EnqueueService {
     return state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children';
   }
 
-  async scheduleReconciler(everyMs: number): Promise<void> {
-    await this.requests.upsertJobScheduler('reconcile', { every: everyMs }, { name: JOB.reconcile, data: { requestId: '' } });
+  async taskChecks(tasks: { id: string; checks: number }[]): Promise<void> {
+    if (tasks.length === 0) return;
+    await this.tasks.addBulk(
+      tasks.map((t) => ({
+        name: JOB.checkTask,
+        data: { taskId: t.id },
+        opts: { ...requestJobOptions(), attempts: 1, jobId: jobId.checkTask(t.id, t.checks) },
+      })),
+    );
+  }
+
+  /** The maintenance job (a BullMQ job scheduler): idempotent, re-done after Redis loses its data. */
+  async scheduleMaintenance(everyMs: number): Promise<void> {
+    await this.requests.upsertJobScheduler('maintenance', { every: everyMs }, {
+      name: JOB.maintenance,
+      data: { requestId: '' },
+      opts: { removeOnComplete: true, removeOnFail: 100 },
+    });
   }
 }

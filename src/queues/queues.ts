@@ -11,7 +11,8 @@ export const JOB = {
   plan: 'plan',
   finalize: 'finalize',
   runTask: 'run-task',
-  reconcile: 'reconcile',
+  checkTask: 'check-task',
+  maintenance: 'maintenance',
 } as const;
 
 export interface RequestJobData {
@@ -27,6 +28,7 @@ export const jobId = {
   plan: (requestId: string) => `plan-${requestId}`,
   finalize: (requestId: string, round: number) => `finalize-${requestId}-r${round}`,
   runTask: (taskId: string, round: number) => `task-${taskId}-r${round}`,
+  checkTask: (taskId: string, check: number) => `check-${taskId}-c${check}`,
   verification: (requestId: string, nonce: string) => `verification-${requestId}-${nonce}`,
 };
 

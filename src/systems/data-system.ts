@@ -81,7 +81,19 @@ export interface DataSystem {
   isConfigured(): boolean;
   access(ctx: TaskContext): Promise<AccessResult>;
   erase(ctx: TaskContext): Promise<ErasureResult>;
+  /**
+   * For systems whose erasure is an asynchronous vendor job (`outcome: 'scheduled'` with a
+   * `vendorJob`): asks the vendor how the job stands. The task is followed until 'done' (or a cap).
+   */
+  checkErasure?(ctx: TaskContext, job: VendorJob): Promise<VendorJobState>;
 }
+
+export type VendorJob = NonNullable<ErasureResult['vendorJob']>;
+
+export type VendorJobState =
+  | { state: 'done'; status?: string }
+  | { state: 'pending'; status?: string }
+  | { state: 'failed'; reason: string };
 
 export const DATA_SYSTEMS = Symbol('DATA_SYSTEMS');
 

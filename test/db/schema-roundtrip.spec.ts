@@ -70,6 +70,7 @@ describe('schema and migrations agree', () => {
     };
     const task = {
       id: randomUUID(), requestId: request.id, system: 'product-db', status: 'failed' as const, outcome: 'failed', attempts: 4, lastError: 'transient: x',
+      failureKind: 'transient', autoRetries: 2, waitingSince: at('2026-01-10T01:30:00.000Z'), checks: 3, nextCheckAt: at('2026-01-10T03:00:00.000Z'),
       refs: { ids: ['a', 'b'] }, result: { outcome: 'erased', n: 1 }, nextRetryAt: at('2026-01-13T00:00:00.000Z'), startedAt: at('2026-01-10T01:00:00.000Z'),
       finishedAt: at('2026-01-10T02:00:00.000Z'), createdAt: at('2026-01-10T00:30:00.000Z'), updatedAt: at('2026-01-10T02:00:00.000Z'),
     };

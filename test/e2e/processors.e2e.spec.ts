@@ -12,7 +12,8 @@ const VENDORS = ['amplitude', 'auth0', 'hotjar', 'inline-manual', 'intercom', 'p
 
 beforeAll(async () => {
   fakes = await startVendorFakes();
-  h = await startHarness({ env: { ...fakes.env, TASK_ATTEMPTS: '2' } });
+  // Vendor jobs are not followed here (VENDOR_JOB_MAX_WAIT_SECONDS=0): reliability.e2e covers that.
+  h = await startHarness({ env: { ...fakes.env, TASK_ATTEMPTS: '2', VENDOR_JOB_MAX_WAIT_SECONDS: '0' } });
 });
 afterAll(async () => {
   await h?.stop();
@@ -105,7 +106,7 @@ describe('erasure across every processor', () => {
 describe('a failing vendor', () => {
   test('bad credentials end that vendor as failed with a clear reason while the others succeed', async () => {
     const email = uniqueEmail('badcreds');
-    const bad = await startHarness({ env: { ...fakes.env, INTERCOM_ACCESS_TOKEN: 'wrong-token', TASK_ATTEMPTS: '2' } });
+    const bad = await startHarness({ env: { ...fakes.env, INTERCOM_ACCESS_TOKEN: 'wrong-token', TASK_ATTEMPTS: '2', VENDOR_JOB_MAX_WAIT_SECONDS: '0' } });
     try {
       fakes.intercom.addContact({ role: 'user', email });
       fakes.auth0.addUser({ user_id: 'auth0|bc', email });

@@ -1,7 +1,7 @@
 // Starts the real service for a test file: API (HTTP on loopback) and worker, in this process,
 // against the test PostgreSQL database, the local Redis (queues under a prefix of their own) and
 // an SMTP catcher. Nothing of ours is mocked.
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { INestApplication, INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ const MIGRATIONS = fileURLToPath(new URL('../../prisma/migrations', import.meta.
 
 export interface Harness {
   config: AppConfig;
+  /** The environment the configuration was read from (for worker processes of a test's own). */
+  env: Record<string, string>;
   baseUrl: string;
   officerKey: string;
   smtp: SmtpCatcher;
@@ -34,13 +36,14 @@ export async function migratedTestDb(): Promise<PrismaClient> {
 }
 
 export async function startHarness(
-  opts: { env?: Record<string, string>; worker?: boolean } = {},
+  // `logger`: receives everything the API and the worker log (instead of the default ['error']).
+  opts: { env?: Record<string, string>; worker?: boolean; logger?: LoggerService } = {},
 ): Promise<Harness> {
   const prisma = await migratedTestDb();
   const smtp = new SmtpCatcher();
   await smtp.start();
   const officerKey = randomBytes(24).toString('base64url');
-  const config = loadConfig({
+  const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: TEST_REDIS_URL,
@@ -53,13 +56,25 @@ export async function startHarness(
     TASK_BACKOFF_MS: '50',
     TASK_ATTEMPTS: '3',
     LOG_LEVEL: 'error',
+    // Tests send many requests from 127.0.0.1: no rate limits unless a test asks for them.
+    RATE_LIMIT_INTAKE_PER_MINUTE: '0',
+    RATE_LIMIT_VERIFY_PER_MINUTE: '0',
+    RATE_LIMIT_STATUS_PER_MINUTE: '0',
+    // Vendor limits as the fakes allow (unlimited unless a test sets one): the documented defaults
+    // (e.g. Amplitude's 360 queries/hour) would make every test wait; limiter tests set their own.
+    RATE_LIMIT_AUTH0: '200/s',
+    RATE_LIMIT_AMPLITUDE: '200/s',
+    RATE_LIMIT_AMPLITUDE_DELETIONS: '200/s',
     ...opts.env,
-  });
-  const api = await createApi(config, ['error']);
+  };
+  const config = loadConfig(env);
+  const logger = opts.logger ?? (['error'] as LogLevel[]);
+  const api = await createApi(config, logger);
   await api.listen(0, '127.0.0.1');
   const port = (api.getHttpServer().address() as AddressInfo).port;
   const h: Harness = {
     config,
+    env,
     baseUrl: `http://127.0.0.1:${port}`,
     officerKey,
     smtp,
@@ -67,7 +82,7 @@ export async function startHarness(
     api,
     worker: undefined,
     async startWorker() {
-      h.worker = await createWorker(config, ['error']);
+      h.worker = await createWorker(config, logger);
     },
     async stopWorker() {
       await h.worker?.close();
@@ -111,12 +126,18 @@ export function tokenFrom(text: string): string {
   return m[1]!;
 }
 
+/** Polls until `fn` gives a truthy value. Errors count as "not yet" (a database restarting). */
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,6 +4,7 @@ import type { AccessResult, DataSystem, ErasureResult, TaskContext } from '../..
 import { Items, mergeIds, notFound, stripSecrets } from '../common.js';
 import { TokenCache } from '../http/token-cache.js';
 import { VendorHttpClient } from '../http/vendor-http.js';
+import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 import { type Auth0Log, type Auth0User, mapAuth0User } from './auth0.mapping.js';
 
@@ -17,8 +18,8 @@ export class Auth0Adapter implements DataSystem {
   private readonly http: VendorHttpClient;
   private readonly tokens: TokenCache;
 
-  constructor(private readonly cfg: VendorConfig['auth0'], timeoutMs: number) {
-    this.http = new VendorHttpClient({ vendor: 'Auth0', baseUrl: cfg.baseUrl, timeoutMs });
+  constructor(private readonly cfg: VendorConfig['auth0'], timeoutMs: number, gate?: VendorGate) {
+    this.http = new VendorHttpClient({ vendor: 'Auth0', baseUrl: cfg.baseUrl, timeoutMs, gate });
     this.tokens = new TokenCache(async (signal) => {
       const res = await this.http.request<{ access_token: string; expires_in?: number }>({
         method: 'POST',

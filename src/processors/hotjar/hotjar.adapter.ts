@@ -4,6 +4,7 @@
 import type { AccessResult, DataSystem, ErasureResult, TaskContext } from '../../systems/data-system.js';
 import { TokenCache } from '../http/token-cache.js';
 import { VendorHttpClient } from '../http/vendor-http.js';
+import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 
 const SCOPE_NOTE =
@@ -16,8 +17,8 @@ export class HotjarAdapter implements DataSystem {
   private readonly http: VendorHttpClient;
   private readonly tokens: TokenCache;
 
-  constructor(private readonly cfg: VendorConfig['hotjar'], timeoutMs: number) {
-    this.http = new VendorHttpClient({ vendor: 'Hotjar', baseUrl: cfg.baseUrl, timeoutMs });
+  constructor(private readonly cfg: VendorConfig['hotjar'], timeoutMs: number, gate?: VendorGate) {
+    this.http = new VendorHttpClient({ vendor: 'Hotjar', baseUrl: cfg.baseUrl, timeoutMs, gate });
     this.tokens = new TokenCache(async (signal) => {
       const res = await this.http.request<{ access_token: string; expires_in?: number }>({
         method: 'POST',

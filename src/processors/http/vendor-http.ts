@@ -3,6 +3,7 @@
 // layer, which retries the whole task later.
 import { DataSystemError } from '../../systems/data-system.js';
 import { errorFromNetwork, errorFromResponse } from './http-errors.js';
+import type { VendorGate } from './vendor-limiter.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
@@ -18,6 +19,8 @@ export interface VendorRequest {
   /** Non-2xx statuses handed back to the caller instead of thrown (e.g. 404 = not there). */
   okStatuses?: number[];
   signal?: AbortSignal;
+  /** Rate-limit bucket within the vendor (e.g. Amplitude's 'deletions'); default the vendor's own. */
+  bucket?: string;
   /** Vendor-specific mapping tried before the generic one (e.g. Pardot's body error codes). */
   mapError?: (status: number, body: unknown, base: DataSystemError) => DataSystemError | undefined;
 }
@@ -40,6 +43,8 @@ export interface VendorHttpOptions {
   maxServerWaitMs?: number;
   /** Headers added to every request (static credentials). */
   headers?: Record<string, string>;
+  /** The vendor's shared rate limit (src/processors/http/vendor-limiter.ts). */
+  gate?: VendorGate;
 }
 
 export class VendorHttpClient {
@@ -96,11 +101,18 @@ export class VendorHttpClient {
 
     let res: Response;
     let parsed: unknown;
+    const release = this.opts.gate ? await this.opts.gate.acquire(req.bucket, req.signal) : undefined;
     try {
       res = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
       parsed = parseBody(await res.text());
     } catch (err) {
       throw errorFromNetwork(this.vendor, method, url, err);
+    } finally {
+      release?.();
+    }
+    if (res.status === 429 && this.opts.gate) {
+      const wait = errorFromResponse({ vendor: this.vendor, method, url, status: 429, headers: res.headers, body: parsed }).retryAfterMs;
+      await this.opts.gate.penalize(req.bucket, wait ?? 1000).catch(() => undefined);
     }
     if ((res.status >= 200 && res.status < 300) || req.okStatuses?.includes(res.status)) {
       return { status: res.status, headers: res.headers, body: parsed as T };
@@ -119,7 +131,7 @@ function parseBody(text: string): unknown {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new DataSystemError('transient', 'aborted while waiting to retry'));
     const t = setTimeout(() => {

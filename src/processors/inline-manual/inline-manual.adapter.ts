@@ -4,6 +4,7 @@
 import type { AccessResult, DataSystem, ErasureResult, TaskContext } from '../../systems/data-system.js';
 import { Items, isoDate, joinName, mergeIds, notFound, stripSecrets } from '../common.js';
 import { VendorHttpClient } from '../http/vendor-http.js';
+import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 
 interface Profile {
@@ -22,9 +23,9 @@ export class InlineManualAdapter implements DataSystem {
   readonly label = 'Inline Manual';
   private readonly http: VendorHttpClient;
 
-  constructor(private readonly cfg: VendorConfig['inlineManual'], timeoutMs: number) {
+  constructor(private readonly cfg: VendorConfig['inlineManual'], timeoutMs: number, gate?: VendorGate) {
     const auth = cfg.authScheme ? `${cfg.authScheme} ${cfg.apiToken}` : `${cfg.apiToken}`;
-    this.http = new VendorHttpClient({ vendor: 'Inline Manual', baseUrl: cfg.baseUrl, timeoutMs, headers: { [cfg.authHeader.toLowerCase()]: auth } });
+    this.http = new VendorHttpClient({ vendor: 'Inline Manual', baseUrl: cfg.baseUrl, timeoutMs, gate, headers: { [cfg.authHeader.toLowerCase()]: auth } });
   }
 
   isConfigured(): boolean {

@@ -3,6 +3,7 @@
 import type { AccessResult, DataSystem, ErasureResult, TaskContext } from '../../systems/data-system.js';
 import { Items, mergeIds, notFound, stripSecrets } from '../common.js';
 import { VendorHttpClient } from '../http/vendor-http.js';
+import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 import { type IntercomContact, mapIntercomContact } from './intercom.mapping.js';
 
@@ -17,11 +18,12 @@ export class IntercomAdapter implements DataSystem {
   readonly label = 'Intercom';
   private readonly http: VendorHttpClient;
 
-  constructor(private readonly cfg: VendorConfig['intercom'], timeoutMs: number) {
+  constructor(private readonly cfg: VendorConfig['intercom'], timeoutMs: number, gate?: VendorGate) {
     this.http = new VendorHttpClient({
       vendor: 'Intercom',
       baseUrl: cfg.baseUrl,
       timeoutMs,
+      gate,
       headers: { authorization: `Bearer ${cfg.accessToken}`, 'intercom-version': cfg.version },
     });
   }

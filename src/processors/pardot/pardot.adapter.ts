@@ -5,6 +5,7 @@ import { DataSystemError, type AccessResult, type DataSystem, type ErasureResult
 import { Items, mergeIds, notFound, stripSecrets } from '../common.js';
 import { TokenCache } from '../http/token-cache.js';
 import { VendorHttpClient, type VendorRequest } from '../http/vendor-http.js';
+import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 import { PROSPECT_FIELDS, type PardotProspect, mapPardotProspect } from './pardot.mapping.js';
 
@@ -37,8 +38,8 @@ export class PardotAdapter implements DataSystem {
   private readonly http: VendorHttpClient;
   private readonly tokens: TokenCache;
 
-  constructor(private readonly cfg: VendorConfig['pardot'], timeoutMs: number) {
-    this.http = new VendorHttpClient({ vendor: 'Pardot', baseUrl: cfg.baseUrl, timeoutMs });
+  constructor(private readonly cfg: VendorConfig['pardot'], timeoutMs: number, gate?: VendorGate) {
+    this.http = new VendorHttpClient({ vendor: 'Pardot', baseUrl: cfg.baseUrl, timeoutMs, gate });
     this.tokens = new TokenCache(async (signal) => {
       const res = await this.http.request<{ access_token: string; expires_in?: number }>({
         method: 'POST',

@@ -1,8 +1,9 @@
 // SendGrid: Marketing Campaigns contacts (search by e-mail answers 404 when nothing matches;
 // deletion is an async job) and the suppression lists kept per e-mail address.
-import type { AccessResult, DataSystem, ErasureResult, RetainedRecord, TaskContext } from '../../systems/data-system.js';
+import type { AccessResult, DataSystem, ErasureResult, RetainedRecord, TaskContext, VendorJob, VendorJobState } from '../../systems/data-system.js';
 import { Items, joinName, mergeIds, notFound, stripSecrets } from '../common.js';
 import { VendorHttpClient } from '../http/vendor-http.js';
+import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 
 interface SendGridContact {
@@ -30,11 +31,12 @@ export class SendGridAdapter implements DataSystem {
   readonly label = 'SendGrid';
   private readonly http: VendorHttpClient;
 
-  constructor(private readonly cfg: VendorConfig['sendgrid'], timeoutMs: number) {
+  constructor(private readonly cfg: VendorConfig['sendgrid'], timeoutMs: number, gate?: VendorGate) {
     this.http = new VendorHttpClient({
       vendor: 'SendGrid',
       baseUrl: cfg.baseUrl,
       timeoutMs,
+      gate,
       headers: { authorization: `Bearer ${cfg.apiKey}` },
     });
   }
@@ -89,6 +91,20 @@ export class SendGridAdapter implements DataSystem {
       vendorJob: { id: jobId, status },
       note: 'SendGrid deletes contacts in an asynchronous job; the contact stays visible until the job completes.',
     };
+  }
+
+  // GET /v3/marketing/contacts/imports/{id} also reports delete jobs: pending → completed | errored | failed.
+  async checkErasure(ctx: TaskContext, job: VendorJob): Promise<VendorJobState> {
+    const res = await this.http.request<{ status?: string; results?: { errored_count?: number } }>({
+      path: `/v3/marketing/contacts/imports/${encodeURIComponent(job.id)}`,
+      okStatuses: [404],
+      signal: ctx.signal,
+    });
+    if (res.status === 404) return { state: 'failed', reason: 'SendGrid does not know the delete job' };
+    const status = res.body?.status ?? 'unknown';
+    if (status === 'completed') return { state: 'done', status };
+    if (status === 'errored' || status === 'failed') return { state: 'failed', reason: `SendGrid delete job ${status}` };
+    return { state: 'pending', status };
   }
 
   // A retry reuses the delete job of an earlier attempt when it covered the same contacts and has not failed.
