@@ -42,6 +42,8 @@ export interface AppConfig {
   reconcileGraceMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   maxBodyBytes: number;
+  /** PostgreSQL connections per process. */
+  databasePoolSize: number;
   /** Per-client requests per minute on the public endpoints, by route class; 0 = no limit. */
   rateLimit: { intakePerMinute: number; verifyPerMinute: number; statusPerMinute: number };
   /** Behind one reverse proxy: the client address is the last X-Forwarded-For entry. */
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reconcileGraceMs: int(env, 'RECONCILE_GRACE_SECONDS', 30, 0, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
     rateLimit: {
       intakePerMinute: int(env, 'RATE_LIMIT_INTAKE_PER_MINUTE', 10, 0, 100_000),
       verifyPerMinute: int(env, 'RATE_LIMIT_VERIFY_PER_MINUTE', 20, 0, 100_000),

@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { audit } from '../audit/audit.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Prisma, type DsarRequest, type DsarTask } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { TaskStatus } from '../generated/prisma/enums.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { EnqueueService } from '../queues/enqueue.service.js';
-import { lockRequest } from '../requests/requests.service.js';
-import { TERMINAL_TASK_STATUSES } from '../requests/request-state.js';
 import {
   DataSystemError,
   type AccessResult,
@@ -59,26 +57,40 @@ export class TaskRunnerService {
   ) {}
 
   async run(taskId: string, info: AttemptInfo): Promise<RunOutcome> {
-    const task = await this.prisma.dsarTask.findUnique({ where: { id: taskId }, include: { request: true } });
-    // Ended, or handed over to vendor-job checks: a duplicate delivery does nothing.
-    if (!task || TERMINAL_TASK_STATUSES.includes(task.status) || task.status === 'waiting') return 'already_ended';
-    const request = task.request;
-    if (request.status !== 'in_progress') return 'already_ended';
+    // One statement claims the task (queued/running → running, one more attempt) and reads what
+    // the run needs. Ended tasks, tasks handed over to vendor-job checks, and requests no longer in
+    // progress match nothing: a duplicate delivery does nothing.
+    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
+      UPDATE dsar_tasks t
+         SET status = 'running', attempts = t.attempts + 1, started_at = COALESCE(t.started_at, now()),
+             next_retry_at = NULL, updated_at = now()
+        FROM dsar_requests r
+       WHERE t.id = ${taskId}::uuid AND r.id = t.request_id AND r.status = 'in_progress'
+         AND t.status IN ('queued', 'running')
+   RETURNING t.id, t.system, t.attempts, t.auto_retries, t.refs, r.id AS request_id, r.type::text AS type,
+             r.email, r.subject_identifiers`;
+    const claimed = rows[0];
+    if (!claimed) return 'already_ended';
+    const task: TaskState = {
+      id: claimed.id,
+      requestId: claimed.request_id,
+      system: claimed.system,
+      attempts: claimed.attempts,
+      autoRetries: claimed.auto_retries,
+      refs: claimed.refs,
+    };
+    const request = { type: claimed.type, email: claimed.email, subjectIdentifiers: claimed.subject_identifiers };
 
     const system = this.registry.get(task.system);
     if (!system) {
-      await this.end(taskId, 'failed', { outcome: 'failed', failure: { kind: 'permanent', message: 'No data system is registered under this key' } });
+      await this.end(task, 'failed', { outcome: 'failed', failure: { kind: 'permanent', message: 'No data system is registered under this key' } });
       return 'ended';
     }
     if (!system.isConfigured()) {
-      await this.end(taskId, 'skipped', { outcome: 'not_configured' });
+      await this.end(task, 'skipped', { outcome: 'not_configured' });
       return 'ended';
     }
 
-    await this.prisma.dsarTask.update({
-      where: { id: taskId },
-      data: { status: 'running', attempts: { increment: 1 }, startedAt: task.startedAt ?? new Date(), nextRetryAt: null },
-    });
     const ctx = this.context(task, request, info.signal);
     try {
       const result: AccessResult | ErasureResult =
@@ -88,7 +100,7 @@ export class TaskRunnerService {
         await this.wait(taskId, result);
         return 'waiting';
       }
-      await this.end(taskId, 'done', { outcome: result.outcome, result });
+      await this.end(task, 'done', { outcome: result.outcome, result });
       return 'ended';
     } catch (err) {
       const e = asSystemError(err);
@@ -102,7 +114,7 @@ export class TaskRunnerService {
         this.logger.warn(`Task ${taskId} (${task.system}) attempt ${info.attempt} failed (${e.kind}); will retry`);
         throw e;
       }
-      await this.end(taskId, 'failed', { outcome: 'failed', failure: { kind: e.kind, message } });
+      await this.end(task, 'failed', { outcome: 'failed', failure: { kind: e.kind, message } });
       this.logger.warn(`Task ${taskId} (${task.system}) failed (${e.kind}) after ${info.attempt} attempt(s)`);
       return 'ended';
     }
@@ -110,19 +122,20 @@ export class TaskRunnerService {
 
   /** Follows an asynchronous vendor job: done → erased; failed → task failed; pending → check later. */
   async check(taskId: string, signal: AbortSignal): Promise<void> {
-    const task = await this.prisma.dsarTask.findUnique({ where: { id: taskId }, include: { request: true } });
-    if (!task || task.status !== 'waiting') return;
+    const row = await this.prisma.dsarTask.findUnique({ where: { id: taskId }, include: { request: true } });
+    if (!row || row.status !== 'waiting') return;
+    const task: TaskState = row;
     const system = this.registry.get(task.system);
-    const result = task.result as unknown as ErasureResult | null;
+    const result = row.result as unknown as ErasureResult | null;
     const job = result?.vendorJob;
     if (!system?.checkErasure || !job || !result) {
-      await this.end(taskId, 'done', { outcome: 'scheduled', result });
+      await this.end(task, 'done', { outcome: 'scheduled', result });
       return;
     }
     const now = Date.now();
     let state;
     try {
-      state = await system.checkErasure(this.context(task, task.request, signal), job);
+      state = await system.checkErasure(this.context(task, row.request, signal), job);
     } catch (err) {
       // A failed check is not a failed deletion: look again at the next check.
       state = { state: 'pending' as const, status: `check failed (${asSystemError(err).kind})` };
@@ -134,14 +147,14 @@ export class TaskRunnerService {
         vendorJob: { ...job, status: state.status ?? 'done' },
         note: [result.note, `The vendor confirmed the deletion job finished (${new Date(now).toISOString()}).`].filter(Boolean).join(' '),
       };
-      await this.end(taskId, 'done', { outcome: 'erased', result: confirmed });
+      await this.end(task, 'done', { outcome: 'erased', result: confirmed });
       return;
     }
     if (state.state === 'failed') {
-      await this.end(taskId, 'failed', { outcome: 'failed', failure: { kind: 'transient', message: `vendor job failed: ${state.reason}`.slice(0, 500) } });
+      await this.end(task, 'failed', { outcome: 'failed', failure: { kind: 'transient', message: `vendor job failed: ${state.reason}`.slice(0, 500) } });
       return;
     }
-    const waitingSince = task.waitingSince?.getTime() ?? now;
+    const waitingSince = row.waitingSince?.getTime() ?? now;
     if (now - waitingSince >= this.config.vendorJobMaxWaitMs) {
       // Explicitly "completed at the vendor's schedule": the vendor has the job, with its id and date.
       const scheduled: ErasureResult = {
@@ -149,7 +162,7 @@ export class TaskRunnerService {
         vendorJob: { ...job, status: state.status ?? job.status },
         note: [result.note, 'Completed at the vendor\'s schedule: the vendor accepted the deletion and had not confirmed it when we stopped checking.'].filter(Boolean).join(' '),
       };
-      await this.end(taskId, 'done', { outcome: 'scheduled', result: scheduled });
+      await this.end(task, 'done', { outcome: 'scheduled', result: scheduled });
       return;
     }
     await this.prisma.dsarTask.update({
@@ -189,10 +202,14 @@ export class TaskRunnerService {
     });
   }
 
-  private context(task: DsarTask, request: DsarRequest, signal: AbortSignal): TaskContext {
+  private context(
+    task: TaskState,
+    request: { email: string; subjectIdentifiers: unknown },
+    signal: AbortSignal,
+  ): TaskContext {
     let refs: SystemRefs = (task.refs as SystemRefs | null) ?? {};
     return {
-      requestId: request.id,
+      requestId: task.requestId,
       taskId: task.id,
       subject: (request.subjectIdentifiers as unknown as SubjectIdentifiers | null) ?? { email: request.email },
       get refs() {
@@ -207,52 +224,64 @@ export class TaskRunnerService {
   }
 
   /**
-   * Records a task's end and, if it was the request's last open task, queues the final step. The
-   * request row is locked so that two tasks ending at once cannot both miss (or both see) the end.
+   * Records a task's end and its audit event in one statement, only if the task has not ended
+   * already (so a duplicate delivery changes nothing). Then, if no task of the request is still
+   * open, queues the final step. The count runs after the commit: of two tasks ending at once,
+   * the later commit sees zero (both may; the finalize job id is deterministic, so that is one job).
    */
-  async end(taskId: string, status: Extract<TaskStatus, 'done' | 'skipped' | 'failed'>, e: Ending): Promise<void> {
+  async end(task: TaskState, status: Extract<TaskStatus, 'done' | 'skipped' | 'failed'>, e: Ending): Promise<void> {
     const now = new Date();
-    const finalize = await this.prisma.$transaction(async (tx) => {
-      const task = await tx.dsarTask.findUniqueOrThrow({
-        where: { id: taskId },
-        select: { requestId: true, status: true, system: true, autoRetries: true },
-      });
-      const request = await lockRequest(tx, task.requestId);
-      if (!request || TERMINAL_TASK_STATUSES.includes(task.status)) return null;
-      const schedule = this.config.retryScheduleMs;
-      const nextRetryAt =
-        e.failure && e.failure.kind !== 'permanent' && task.autoRetries < schedule.length
-          ? new Date(now.getTime() + schedule[task.autoRetries]!)
-          : null;
-      await tx.dsarTask.update({
-        where: { id: taskId },
-        data: {
-          status,
-          outcome: e.outcome,
-          lastError: e.failure?.message ?? null,
-          failureKind: e.failure?.kind ?? null,
-          result: e.result === undefined || e.result === null ? undefined : (e.result as Prisma.InputJsonValue),
-          finishedAt: now,
-          nextRetryAt,
-          nextCheckAt: null,
-        },
-      });
-      await audit(tx, {
-        requestId: task.requestId,
-        taskId,
-        actor: 'system',
-        action: 'task_ended',
-        fromStatus: task.status,
-        toStatus: status,
-        details: { system: task.system, outcome: e.outcome, ...(e.failure ? { failure: e.failure.kind, nextRetryAt: nextRetryAt?.toISOString() ?? null } : {}) },
-      });
-      const open = await tx.dsarTask.count({
-        where: { requestId: task.requestId, status: { notIn: [...TERMINAL_TASK_STATUSES] } },
-      });
-      return open === 0 ? { requestId: task.requestId, round: request.round } : null;
+    const schedule = this.config.retryScheduleMs;
+    const nextRetryAt =
+      e.failure && e.failure.kind !== 'permanent' && task.autoRetries < schedule.length
+        ? new Date(now.getTime() + schedule[task.autoRetries]!)
+        : null;
+    const result = e.result === undefined || e.result === null ? null : JSON.stringify(e.result);
+    const details = JSON.stringify({
+      system: task.system,
+      outcome: e.outcome,
+      ...(e.failure ? { failure: e.failure.kind, nextRetryAt: nextRetryAt?.toISOString() ?? null } : {}),
     });
-    if (finalize) await this.enqueue.finalize(finalize.requestId, finalize.round);
+    const ended = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH ended AS (
+        UPDATE dsar_tasks
+           SET status = ${status}::task_status, outcome = ${e.outcome}, last_error = ${e.failure?.message ?? null},
+               failure_kind = ${e.failure?.kind ?? null}, result = COALESCE(${result}::jsonb, result),
+               finished_at = ${now}, next_retry_at = ${nextRetryAt}, next_check_at = NULL, updated_at = ${now}
+         WHERE id = ${task.id}::uuid AND status NOT IN ('done', 'skipped', 'failed')
+     RETURNING id, request_id, (SELECT status::text FROM dsar_tasks o WHERE o.id = ${task.id}::uuid) AS from_status
+      )
+      INSERT INTO audit_events (request_id, task_id, actor, action, from_status, to_status, details, created_at)
+      SELECT request_id, id, 'system', 'task_ended', from_status, ${status}, ${details}::jsonb, ${now} FROM ended
+      RETURNING task_id AS id`;
+    if (ended.length === 0) return;
+    const [state] = await this.prisma.$queryRaw<{ round: number; open: bigint }[]>`
+      SELECT r.round,
+             (SELECT count(*) FROM dsar_tasks t WHERE t.request_id = r.id AND t.status NOT IN ('done', 'skipped', 'failed')) AS open
+        FROM dsar_requests r WHERE r.id = ${task.requestId}::uuid`;
+    if (state && Number(state.open) === 0) await this.enqueue.finalize(task.requestId, state.round);
   }
+}
+
+interface TaskState {
+  id: string;
+  requestId: string;
+  system: string;
+  attempts: number;
+  autoRetries: number;
+  refs: unknown;
+}
+
+interface ClaimedRow {
+  id: string;
+  system: string;
+  attempts: number;
+  auto_retries: number;
+  refs: unknown;
+  request_id: string;
+  type: 'access' | 'erasure';
+  email: string;
+  subject_identifiers: unknown;
 }
 
 function asSystemError(err: unknown): DataSystemError {

@@ -21,8 +21,6 @@ import { startWorker } from './worker-settings.js';
   },
 })
 export class TasksProcessor extends WorkerHost implements OnApplicationBootstrap {
-  private readonly shutdown = new AbortController();
-
   constructor(
     private readonly runner: TaskRunnerService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -35,14 +33,16 @@ export class TasksProcessor extends WorkerHost implements OnApplicationBootstrap
   }
 
   async process(job: Job<TaskJobData>, token?: string): Promise<void> {
-    if (job.name === JOB.checkTask) return this.runner.check(job.data.taskId, this.shutdown.signal);
+    // A signal of its own per job: a long-lived shared one would collect a listener per call.
+    const signal = new AbortController().signal;
+    if (job.name === JOB.checkTask) return this.runner.check(job.data.taskId, signal);
     const attempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     try {
       await this.runner.run(job.data.taskId, {
         attempt,
         willRetry: attempt < attempts,
-        signal: this.shutdown.signal,
+        signal,
       });
     } catch (err) {
       if (err instanceof TaskDeferred && token) {

@@ -9,8 +9,8 @@ export type Tx = Prisma.TransactionClient;
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // pg's pool reconnects by itself after a PostgreSQL restart; queries in flight then fail and
-    // are retried by the job layer.
-    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }) });
+    // are retried by the job layer. A worker needs about one connection per concurrent job.
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: config.databasePoolSize }) });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -47,8 +47,8 @@ export class RequestsService {
       try {
         return await this.submitOnce(type, email);
       } catch (err) {
-        // Two submissions raced for the same open slot: the loser reads the winner's request.
-        if (attempt < 2 && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') continue;
+        // The open request ended (or expired) between two steps: go round again.
+        if (attempt < 3 && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') continue;
         throw err;
       }
     }
@@ -57,33 +57,47 @@ export class RequestsService {
   private async submitOnce(type: RequestType, email: string): Promise<DsarRequest> {
     const key = openKey(type, email);
     const now = new Date();
-    const { request, sendVerification } = await this.prisma.$transaction(async (tx) => {
-      const open = await tx.dsarRequest.findUnique({ where: { openKey: key } });
-      if (open) {
-        if (open.status === 'awaiting_verification' && this.verificationExpired(open, now)) {
-          await this.close(tx, open, 'expired', 'system', 'verification_expired');
-        } else {
-          const resend =
-            open.status === 'awaiting_verification' &&
-            (open.verificationSentAt === null ||
-              now.getTime() - open.verificationSentAt.getTime() >= this.config.verificationResendIntervalMs);
-          return { request: open, sendVerification: resend };
-        }
+    // The common case in one statement: insert the request and its audit event unless one is
+    // open for this type and address (the unique open_key decides, also under concurrency).
+    const created = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH ins AS (
+        INSERT INTO dsar_requests (id, type, status, email, open_key, received_at, due_at, updated_at)
+        VALUES (gen_random_uuid(), ${type}::request_type, 'awaiting_verification', ${email}, ${key}, ${now}, ${dueDate(now)}, ${now})
+        ON CONFLICT (open_key) DO NOTHING
+        RETURNING id
+      ), aud AS (
+        INSERT INTO audit_events (request_id, actor, action, to_status, details, created_at)
+        SELECT id, 'subject', 'received', 'awaiting_verification', ${JSON.stringify({ type })}::jsonb, ${now} FROM ins
+      )
+      SELECT id FROM ins`;
+    if (created[0]) {
+      await this.enqueue.verification(created[0].id);
+      return {
+        id: created[0].id, type, status: 'awaiting_verification', email, openKey: key, receivedAt: now, dueAt: dueDate(now),
+        verificationTokenHash: null, verificationExpiresAt: null, verificationSentAt: null, verificationAttempts: 0,
+        verifiedAt: null, subjectIdentifiers: null, round: 0, completedAt: null, resultSentAt: null, updatedAt: now,
+      };
+    }
+    // One is open: return it (re-sending the link now and then), or close it if its link expired.
+    const open = await this.prisma.$transaction(async (tx) => {
+      const r = await tx.dsarRequest.findUnique({ where: { openKey: key } });
+      if (!r) return null; // it ended meanwhile: try again
+      const locked = await lockRequest(tx, r.id);
+      if (!locked || locked.openKey !== key) return null;
+      if (locked.status === 'awaiting_verification' && this.verificationExpired(locked, now)) {
+        await this.close(tx, locked, 'expired', 'system', 'verification_expired');
+        return null;
       }
-      const created = await tx.dsarRequest.create({
-        data: { type, email, openKey: key, receivedAt: now, dueAt: dueDate(now) },
-      });
-      await audit(tx, {
-        requestId: created.id,
-        actor: 'subject',
-        action: 'received',
-        toStatus: created.status,
-        details: { type },
-      });
-      return { request: created, sendVerification: true };
+      return locked;
     });
-    if (sendVerification) await this.enqueue.verification(request.id);
-    return request;
+    if (!open) throw new Prisma.PrismaClientKnownRequestError('open request changed', { code: 'P2002', clientVersion: 'retry' });
+    // Not yet sent: the first send is on its way (or the reconciler re-queues it).
+    const resend =
+      open.status === 'awaiting_verification' &&
+      open.verificationSentAt !== null &&
+      now.getTime() - open.verificationSentAt.getTime() >= this.config.verificationResendIntervalMs;
+    if (resend) await this.enqueue.verification(open.id);
+    return open;
   }
 
   /** Redeems a verification token. Wrong tokens count against a limit; after it the request is rejected. */

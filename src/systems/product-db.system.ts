@@ -104,6 +104,9 @@ export class ProductDbSystem implements DataSystem {
 
   async erase(ctx: TaskContext): Promise<ErasureResult> {
     const email = ctx.subject.email;
+    // The ids first, outside the transaction (saveRefs uses its own connection).
+    const found = await this.prisma.account.findUnique({ where: { email }, select: { userId: true } });
+    if (found) await ctx.saveRefs({ userId: found.userId });
     // One transaction: either the subject is fully erased here, or nothing changed and the task retries.
     return this.prisma.$transaction(async (tx) => {
       const account = await tx.account.findUnique({ where: { email }, select: { id: true, userId: true } });
@@ -118,7 +121,6 @@ export class ProductDbSystem implements DataSystem {
           ? { outcome: 'erased', actions, retained: [] }
           : { outcome: 'not_found', actions: [], retained: [] };
       }
-      await ctx.saveRefs({ userId: account.userId });
       const id = account.id;
       // Content belongs to the projects (other people work on it): only authorship is removed.
       note('content authorship', (await tx.contentItem.updateMany({ where: { authorId: id }, data: { authorId: null } })).count, 'anonymised');

@@ -68,6 +68,24 @@ describe('submission', () => {
     expect(other.body.id).not.toBe(results[0]!.body.id);
   });
 
+  test('a repeated submission re-sends the link at most once per interval, with a fresh token', async () => {
+    const email = uniqueEmail('resend');
+    const first = await post(h, '/v1/requests', { type: 'access', email });
+    const mail1 = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
+    // Straight away: the same request, no second e-mail.
+    expect((await post(h, '/v1/requests', { type: 'access', email })).body.id).toBe(first.body.id);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(h.smtp.to(email)).toHaveLength(1);
+    // After the interval: a new link; the old one stops working.
+    await h.prisma.dsarRequest.update({ where: { id: first.body.id }, data: { verificationSentAt: new Date(Date.now() - 120_000) } });
+    expect((await post(h, '/v1/requests', { type: 'access', email })).body.id).toBe(first.body.id);
+    await waitFor(async () => h.smtp.to(email).length === 2, 10_000, 'second e-mail');
+    const mail2 = h.smtp.to(email)[1]!;
+    expect(tokenFrom(mail2.text)).not.toBe(tokenFrom(mail1.text));
+    expect((await post(h, `/v1/requests/${first.body.id}/verify`, { token: tokenFrom(mail1.text) })).status).toBe(403);
+    expect((await post(h, `/v1/requests/${first.body.id}/verify`, { token: tokenFrom(mail2.text) })).status).toBe(200);
+  });
+
   test('answers do not reveal whether the product knows the address', async () => {
     const known = uniqueEmail('known');
     await createAccount(h.prisma, { email: known, firstName: 'K', lastName: 'N' });
