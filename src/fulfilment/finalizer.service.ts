@@ -1,8 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { audit } from '../audit/audit.js';
 import { MailService } from '../mail/mail.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { lockRequest } from '../requests/requests.service.js';
 import { assertTransition, statusWhenTasksEnded, TERMINAL_TASK_STATUSES } from '../requests/request-state.js';
 import { SystemRegistry } from '../systems/registry.js';
 import { buildAccessReport, buildErasureSummary, renderAccessReport, renderErasureConfirmation, type TaskView } from './report.js';
@@ -54,28 +52,25 @@ export class FinalizerService {
     }
 
     const to = statusWhenTasksEnded(request.tasks.map((t) => t.status));
-    await this.prisma.$transaction(async (tx) => {
-      const r = await lockRequest(tx, requestId);
-      if (!r || r.status !== 'in_progress') return;
-      assertTransition(r.status, to);
-      const now = new Date();
-      await tx.dsarRequest.update({
-        where: { id: requestId },
-        data: {
-          status: to,
-          resultSentAt: now,
-          ...(to === 'completed' ? { completedAt: now, openKey: null } : {}),
-        },
-      });
-      await audit(tx, {
-        requestId,
-        actor: 'system',
-        action: to === 'completed' ? 'completed' : 'ended_with_failures',
-        fromStatus: r.status,
-        toStatus: to,
-        details: { resultSent: true, failedSystems: request.tasks.filter((t) => t.status === 'failed').map((t) => t.system) },
-      });
-    });
+    assertTransition('in_progress', to);
+    const details = {
+      resultSent: true,
+      failedSystems: request.tasks.filter((t) => t.status === 'failed').map((t) => t.system),
+    };
+    // One statement: the new status and its audit event, only if the request is still in progress.
+    await this.prisma.sql(
+      `WITH upd AS (
+         UPDATE dsar_requests
+            SET status = $2::request_status, result_sent_at = now(), updated_at = now(),
+                completed_at = CASE WHEN $2 = 'completed' THEN now() ELSE completed_at END,
+                open_key = CASE WHEN $2 = 'completed' THEN NULL ELSE open_key END
+          WHERE id = $1::uuid AND status = 'in_progress'
+      RETURNING id
+       )
+       INSERT INTO audit_events (request_id, actor, action, from_status, to_status, details, created_at)
+       SELECT id, 'system', $3, 'in_progress', $2, $4::jsonb, now() FROM upd`,
+      [requestId, to, to === 'completed' ? 'completed' : 'ended_with_failures', JSON.stringify(details)],
+    );
     this.logger.log(`Request ${requestId} ${to}; result e-mailed`);
   }
 }

@@ -1,8 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { audit } from '../audit/audit.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { EnqueueService } from '../queues/enqueue.service.js';
-import { lockRequest } from '../requests/requests.service.js';
 import { assertTransition } from '../requests/request-state.js';
 import { ProductDbSystem } from '../systems/product-db.system.js';
 import { SystemRegistry } from '../systems/registry.js';
@@ -27,28 +25,31 @@ export class PlannerService {
       // with it the user id the processors know the subject by.
       const identifiers = await this.product.resolveIdentifiers(request.email);
       const systems = this.registry.all().map((s) => s.key);
-      await this.prisma.$transaction(async (tx) => {
-        const r = await lockRequest(tx, requestId);
-        if (!r || r.status !== 'verified') return;
-        assertTransition(r.status, 'in_progress');
-        await tx.dsarTask.createMany({
-          data: systems.map((system) => ({ requestId, system })),
-          skipDuplicates: true,
-        });
-        await tx.dsarRequest.update({
-          where: { id: requestId },
-          data: { status: 'in_progress', subjectIdentifiers: { ...identifiers } },
-        });
-        await audit(tx, {
-          requestId,
-          actor: 'system',
-          action: 'planned',
-          fromStatus: r.status,
-          toStatus: 'in_progress',
-          details: { systems, productAccount: identifiers.userId !== undefined },
-        });
-      });
-      this.logger.log(`Request ${requestId} planned across ${systems.length} systems`);
+      assertTransition('verified', 'in_progress');
+      // One statement: verified → in_progress with the identifiers, a task per system, the audit
+      // event, and the new task ids back. A second delivery finds the request no longer verified.
+      const rows = await this.prisma.sql<{ id: string; round: number }>(
+        `WITH req AS (
+           UPDATE dsar_requests SET status = 'in_progress', subject_identifiers = $2::jsonb, updated_at = now()
+            WHERE id = $1::uuid AND status = 'verified'
+        RETURNING id, round
+         ), tasks AS (
+           INSERT INTO dsar_tasks (id, request_id, system, status, created_at, updated_at)
+           SELECT gen_random_uuid(), req.id, s.system, 'queued', now(), now() FROM req, unnest($3::text[]) AS s(system)
+           ON CONFLICT (request_id, system) DO NOTHING
+        RETURNING id
+         ), aud AS (
+           INSERT INTO audit_events (request_id, actor, action, from_status, to_status, details, created_at)
+           SELECT req.id, 'system', 'planned', 'verified', 'in_progress', $4::jsonb, now() FROM req
+         )
+         SELECT tasks.id, req.round FROM tasks, req`,
+        [requestId, JSON.stringify(identifiers), systems, JSON.stringify({ systems, productAccount: identifiers.userId !== undefined })],
+      );
+      if (rows.length > 0) {
+        this.logger.log(`Request ${requestId} planned across ${systems.length} systems`);
+        await this.enqueue.tasksRun(rows.map((r) => r.id), rows[0]!.round);
+        return;
+      }
     }
     // Also reached when a crash came between the commit above and the enqueue below.
     const current = await this.prisma.dsarRequest.findUnique({

@@ -60,15 +60,17 @@ export class TaskRunnerService {
     // One statement claims the task (queued/running → running, one more attempt) and reads what
     // the run needs. Ended tasks, tasks handed over to vendor-job checks, and requests no longer in
     // progress match nothing: a duplicate delivery does nothing.
-    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
-      UPDATE dsar_tasks t
-         SET status = 'running', attempts = t.attempts + 1, started_at = COALESCE(t.started_at, now()),
-             next_retry_at = NULL, updated_at = now()
-        FROM dsar_requests r
-       WHERE t.id = ${taskId}::uuid AND r.id = t.request_id AND r.status = 'in_progress'
-         AND t.status IN ('queued', 'running')
-   RETURNING t.id, t.system, t.attempts, t.auto_retries, t.refs, r.id AS request_id, r.type::text AS type,
-             r.email, r.subject_identifiers`;
+    const rows = await this.prisma.sql<ClaimedRow>(
+      `UPDATE dsar_tasks t
+          SET status = 'running', attempts = t.attempts + 1, started_at = COALESCE(t.started_at, now()),
+              next_retry_at = NULL, updated_at = now()
+         FROM dsar_requests r
+        WHERE t.id = $1::uuid AND r.id = t.request_id AND r.status = 'in_progress'
+          AND t.status IN ('queued', 'running')
+    RETURNING t.id, t.system, t.attempts, t.auto_retries, t.refs, r.id AS request_id, r.type::text AS type,
+              r.email, r.subject_identifiers`,
+      [taskId],
+    );
     const claimed = rows[0];
     if (!claimed) return 'already_ended';
     const task: TaskState = {
@@ -217,7 +219,7 @@ export class TaskRunnerService {
       },
       saveRefs: async (more) => {
         refs = { ...refs, ...more };
-        await this.prisma.dsarTask.update({ where: { id: task.id }, data: { refs: refs as Prisma.InputJsonValue } });
+        await this.prisma.sql('UPDATE dsar_tasks SET refs = $2::jsonb, updated_at = now() WHERE id = $1::uuid', [task.id, JSON.stringify(refs)]);
       },
       signal,
     };
@@ -242,23 +244,28 @@ export class TaskRunnerService {
       outcome: e.outcome,
       ...(e.failure ? { failure: e.failure.kind, nextRetryAt: nextRetryAt?.toISOString() ?? null } : {}),
     });
-    const ended = await this.prisma.$queryRaw<{ id: string }[]>`
-      WITH ended AS (
-        UPDATE dsar_tasks
-           SET status = ${status}::task_status, outcome = ${e.outcome}, last_error = ${e.failure?.message ?? null},
-               failure_kind = ${e.failure?.kind ?? null}, result = COALESCE(${result}::jsonb, result),
-               finished_at = ${now}, next_retry_at = ${nextRetryAt}, next_check_at = NULL, updated_at = ${now}
-         WHERE id = ${task.id}::uuid AND status NOT IN ('done', 'skipped', 'failed')
-     RETURNING id, request_id, (SELECT status::text FROM dsar_tasks o WHERE o.id = ${task.id}::uuid) AS from_status
-      )
-      INSERT INTO audit_events (request_id, task_id, actor, action, from_status, to_status, details, created_at)
-      SELECT request_id, id, 'system', 'task_ended', from_status, ${status}, ${details}::jsonb, ${now} FROM ended
-      RETURNING task_id AS id`;
+    // The subquery in RETURNING reads the row as it was before this statement: the old status.
+    const ended = await this.prisma.sql<{ id: string }>(
+      `WITH ended AS (
+         UPDATE dsar_tasks
+            SET status = $2::task_status, outcome = $3, last_error = $4, failure_kind = $5,
+                result = COALESCE($6::jsonb, result), finished_at = $7, next_retry_at = $8,
+                next_check_at = NULL, updated_at = $7
+          WHERE id = $1::uuid AND status NOT IN ('done', 'skipped', 'failed')
+      RETURNING id, request_id, (SELECT status::text FROM dsar_tasks o WHERE o.id = $1::uuid) AS from_status
+       )
+       INSERT INTO audit_events (request_id, task_id, actor, action, from_status, to_status, details, created_at)
+       SELECT request_id, id, 'system', 'task_ended', from_status, $2, $9::jsonb, $7 FROM ended
+       RETURNING task_id AS id`,
+      [task.id, status, e.outcome, e.failure?.message ?? null, e.failure?.kind ?? null, result, now, nextRetryAt, details],
+    );
     if (ended.length === 0) return;
-    const [state] = await this.prisma.$queryRaw<{ round: number; open: bigint }[]>`
-      SELECT r.round,
-             (SELECT count(*) FROM dsar_tasks t WHERE t.request_id = r.id AND t.status NOT IN ('done', 'skipped', 'failed')) AS open
-        FROM dsar_requests r WHERE r.id = ${task.requestId}::uuid`;
+    const [state] = await this.prisma.sql<{ round: number; open: string }>(
+      `SELECT r.round,
+              (SELECT count(*) FROM dsar_tasks t WHERE t.request_id = r.id AND t.status NOT IN ('done', 'skipped', 'failed')) AS open
+         FROM dsar_requests r WHERE r.id = $1::uuid`,
+      [task.requestId],
+    );
     if (state && Number(state.open) === 0) await this.enqueue.finalize(task.requestId, state.round);
   }
 }

@@ -59,17 +59,19 @@ export class RequestsService {
     const now = new Date();
     // The common case in one statement: insert the request and its audit event unless one is
     // open for this type and address (the unique open_key decides, also under concurrency).
-    const created = await this.prisma.$queryRaw<{ id: string }[]>`
-      WITH ins AS (
-        INSERT INTO dsar_requests (id, type, status, email, open_key, received_at, due_at, updated_at)
-        VALUES (gen_random_uuid(), ${type}::request_type, 'awaiting_verification', ${email}, ${key}, ${now}, ${dueDate(now)}, ${now})
-        ON CONFLICT (open_key) DO NOTHING
-        RETURNING id
-      ), aud AS (
-        INSERT INTO audit_events (request_id, actor, action, to_status, details, created_at)
-        SELECT id, 'subject', 'received', 'awaiting_verification', ${JSON.stringify({ type })}::jsonb, ${now} FROM ins
-      )
-      SELECT id FROM ins`;
+    const created = await this.prisma.sql<{ id: string }>(
+      `WITH ins AS (
+         INSERT INTO dsar_requests (id, type, status, email, open_key, received_at, due_at, updated_at)
+         VALUES (gen_random_uuid(), $1::request_type, 'awaiting_verification', $2, $3, $4, $5, $4)
+         ON CONFLICT (open_key) DO NOTHING
+         RETURNING id
+       ), aud AS (
+         INSERT INTO audit_events (request_id, actor, action, to_status, details, created_at)
+         SELECT id, 'subject', 'received', 'awaiting_verification', $6::jsonb, $4 FROM ins
+       )
+       SELECT id FROM ins`,
+      [type, email, key, now, dueDate(now), JSON.stringify({ type })],
+    );
     if (created[0]) {
       await this.enqueue.verification(created[0].id);
       return {

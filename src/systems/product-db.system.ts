@@ -104,12 +104,10 @@ export class ProductDbSystem implements DataSystem {
 
   async erase(ctx: TaskContext): Promise<ErasureResult> {
     const email = ctx.subject.email;
-    // The ids first, outside the transaction (saveRefs uses its own connection).
-    const found = await this.prisma.account.findUnique({ where: { email }, select: { userId: true } });
-    if (found) await ctx.saveRefs({ userId: found.userId });
-    // One transaction: either the subject is fully erased here, or nothing changed and the task retries.
+    // The product user id was stored with the request before fan-out (SubjectIdentifiers), so
+    // nothing here depends on a lookup this erasure makes impossible. One transaction: either the subject is fully erased here, or nothing changed and the task retries.
     return this.prisma.$transaction(async (tx) => {
-      const account = await tx.account.findUnique({ where: { email }, select: { id: true, userId: true } });
+      const account = await tx.account.findUnique({ where: { email }, select: { id: true } });
       const invitationsReceived = await tx.invitation.deleteMany({ where: { inviteeEmail: email } });
       const actions: ErasureResult['actions'] = [];
       const note = (what: string, count: number, how: 'deleted' | 'anonymised') => {

@@ -115,7 +115,9 @@ describe('erasure request, end to end', () => {
     const task = detail.body.tasks.find((t: { system: string }) => t.system === 'product-db');
     expect(task).toMatchObject({ status: 'done', outcome: 'erased' });
     expect(task.result.retained[0]).toMatchObject({ item: 'address', count: 2 });
-    expect(task.refs).toHaveProperty('userId');
+    // The product user id was kept with the request before the account was erased.
+    const stored = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
+    expect((stored.subjectIdentifiers as { userId?: string }).userId).toMatch(/^usr_/);
     // The slot is free again: a new erasure request for the same address is a new request.
     const again = await post(h, '/v1/requests', { type: 'erasure', email });
     expect(again.status).toBe(202);

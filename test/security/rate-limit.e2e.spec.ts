@@ -83,17 +83,20 @@ describe('intake', () => {
     const prisma = h.api.get(PrismaService);
     const tx = jest.spyOn(prisma, '$transaction');
     const raw = jest.spyOn(prisma, '$queryRaw');
+    const sql = jest.spyOn(prisma, 'sql');
     try {
       expect429(await call('POST', '/v1/requests', client, '{"not json'));
       expect429(await call('POST', '/v1/requests', client, { type: 'access', email: uniqueEmail('x') }));
       expect(tx).not.toHaveBeenCalled();
       expect(raw).not.toHaveBeenCalled();
+      expect(sql).not.toHaveBeenCalled();
       // The spy does see the database work of a request that is let through.
       expect((await call('POST', '/v1/requests', newClient(), { type: 'access', email: uniqueEmail('control') })).status).toBe(202);
-      expect(tx.mock.calls.length + raw.mock.calls.length).toBeGreaterThan(0);
+      expect(tx.mock.calls.length + raw.mock.calls.length + sql.mock.calls.length).toBeGreaterThan(0);
     } finally {
       tx.mockRestore();
       raw.mockRestore();
+      sql.mockRestore();
     }
   });
 
