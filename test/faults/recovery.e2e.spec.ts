@@ -103,7 +103,7 @@ describe('worker crashes', () => {
     await assertAllDone(h, ids, people);
     b.child.kill('SIGTERM');
     await b.exited;
-  });
+  }, 180_000);
 
   test('SIGTERM: the worker finishes its active jobs before it exits, then another takes the rest', async () => {
     const a = await startWorkerProcess(h.env);
@@ -128,7 +128,7 @@ describe('worker crashes', () => {
     await assertAllDone(h, ids, people);
     b.child.kill('SIGTERM');
     await b.exited;
-  });
+  }, 180_000);
 });
 
 describe('Redis restarts empty', () => {
@@ -156,7 +156,7 @@ describe('Redis restarts empty', () => {
     await redis.exited;
     redis = await startRedis(port);
     await assertAllDone(h, ids, people);
-  });
+  }, 180_000);
 });
 
 describe('PostgreSQL restarts', () => {
@@ -177,5 +177,5 @@ describe('PostgreSQL restarts', () => {
     const cluster = readdirSync('/etc/postgresql')[0]!;
     execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], { stdio: 'ignore' });
     await assertAllDone(h, ids, people, 120_000);
-  });
+  }, 180_000);
 });

@@ -35,6 +35,19 @@ export interface RateLimitOptions {
   maxConcurrent?: number;
 }
 
+export interface ChaosOptions {
+  /** Share of requests answered with `failStatus` (default 500). */
+  failRatio?: number;
+  failStatus?: number;
+  /** Share answered with the vendor's own 429, resetting in `resetInSec` (default 1). */
+  rateLimitRatio?: number;
+  resetInSec?: number;
+  /** Share delayed by `slowMs` (default 1000) before normal handling. */
+  slowRatio?: number;
+  slowMs?: number;
+  seed?: number;
+}
+
 export interface FakeServerOptions {
   port?: number;
   host?: string;
@@ -52,6 +65,9 @@ export abstract class FakeVendorServer {
   readonly log: LoggedRequest[] = [];
   /** 429s sent because of the enforced rate limit or `rateLimitNext`. */
   rateLimited = 0;
+  /** 429s sent because a caller went over the enforced rate limit (injected ones excluded). */
+  limitExceeded = 0;
+  private chaosOpts?: ChaosOptions & { random: () => number };
   private server?: Server;
   private faults: Fault[] = [];
   private inFlight = 0;
@@ -98,6 +114,8 @@ export abstract class FakeVendorServer {
     this.faults = [];
     this.recent = [];
     this.rateLimited = 0;
+    this.limitExceeded = 0;
+    this.chaosOpts = undefined;
     this.tokens.clear();
     this.rateLimit = this.options.rateLimit ?? {};
   }
@@ -124,6 +142,44 @@ export abstract class FakeVendorServer {
       },
     });
     return this;
+  }
+
+  /**
+   * Random faults on a share of requests (deterministic for a seed): 5xx answers, slow answers
+   * (e.g. longer than the client's timeout), and the vendor's own 429 — applied after the
+   * enforced limit, before the normal handling. `chaos()` with no argument turns it off.
+   */
+  chaos(opts?: ChaosOptions): this {
+    if (!opts) {
+      this.chaosOpts = undefined;
+      return this;
+    }
+    let seed = opts.seed ?? 1;
+    // mulberry32
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    this.chaosOpts = { ...opts, random };
+    return this;
+  }
+
+  private async chaosFault(): Promise<FakeResponse | undefined> {
+    const c = this.chaosOpts;
+    if (!c) return undefined;
+    const r = c.random();
+    let edge = c.failRatio ?? 0;
+    if (r < edge) return { status: c.failStatus ?? 500, body: { error: 'injected failure' } };
+    edge += c.rateLimitRatio ?? 0;
+    if (r < edge) {
+      this.rateLimited++;
+      return this.tooManyRequests(Math.ceil(Date.now() / 1000) + (c.resetInSec ?? 1));
+    }
+    edge += c.slowRatio ?? 0;
+    if (r < edge) await new Promise((res) => setTimeout(res, c.slowMs ?? 1000));
+    return undefined;
   }
 
   setRateLimit(limit: RateLimitOptions): this {
@@ -166,7 +222,7 @@ export abstract class FakeVendorServer {
     let out: FakeResponse;
     try {
       const raw = await readBody(req);
-      out = this.limit(started) ?? (await this.fault()) ?? (await this.handle({
+      out = this.limit(started) ?? (await this.fault()) ?? (await this.chaosFault()) ?? (await this.handle({
         method: req.method ?? 'GET',
         path: url.pathname,
         query: url.searchParams,
@@ -197,6 +253,7 @@ export abstract class FakeVendorServer {
     if (!overRate) this.recent.push(now);
     if (!overRate && !overConcurrency) return undefined;
     this.rateLimited++;
+    this.limitExceeded++;
     const resetAt = overRate ? Math.ceil((this.recent[0]! + 1000) / 1000) : Math.ceil(now / 1000) + 1;
     return this.tooManyRequests(resetAt);
   }

@@ -18,7 +18,7 @@ export interface LimitRule {
   text: string;
 }
 
-const HEADROOM = 0.95;
+export const HEADROOM = 0.93;
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses "10/s", "500/m", "5c", "1/s,8c" or "off". */
@@ -86,7 +86,7 @@ export interface VendorLimiterOptions {
   prefix: string;
   /** Rules by "<vendor>" or "<vendor>:<bucket>"; a bucket without its own rule uses the vendor's. */
   rules: Record<string, LimitRule | undefined>;
-  /** Longer waits go back to the job layer instead of holding a worker (default 10 s). */
+  /** Longer waits go back to the job layer instead of holding a worker slot (default 250 ms). */
   maxWaitMs?: number;
   /** Lease of a concurrency slot, so a dead worker's slot comes back (default 120 s). */
   leaseMs?: number;
@@ -97,7 +97,7 @@ export class VendorLimiter {
   private readonly leaseMs: number;
 
   constructor(private readonly redis: Redis, private readonly opts: VendorLimiterOptions) {
-    this.maxWaitMs = opts.maxWaitMs ?? 10_000;
+    this.maxWaitMs = opts.maxWaitMs ?? 250;
     this.leaseMs = opts.leaseMs ?? 120_000;
   }
 

@@ -1,0 +1,310 @@
+// 2–4. Fulfilment drains: N verified erasure requests through our worker(s), and the same work
+// through a bare BullMQ worker (baseline).
+import { Queue } from 'bullmq';
+import { loadavg } from 'node:os';
+import type { QueryCounts } from '../lib/count-queries.js';
+import { emptyTables, insertPlannedErasures, insertVerifiedErasures, requestCounts, subjects, taskCounts, waitUntil } from '../lib/db.js';
+import { Child } from '../lib/ipc.js';
+import { CHILD, deletePrefix, log, newPrefix, seedFakes, serviceEnv, type BenchContext } from '../lib/context.js';
+import type { FakeVendorServer } from '../../src/demo/fakes/index.js';
+import { JOB, REQUESTS_QUEUE, jobId, requestJobOptions } from '../../src/queues/queues.js';
+
+export const SYSTEMS = ['product-db', 'auth0', 'amplitude', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual'];
+
+export interface VendorLimit {
+  /** Env name suffix: RATE_LIMIT_<VENDOR>. */
+  vendor: string;
+  perSecond?: number;
+  maxConcurrent?: number;
+  /** Added latency per call (ms), so that a concurrency limit bounds the rate. */
+  latencyMs?: number;
+}
+
+export interface VendorFigures {
+  vendor: string;
+  limit: string;
+  calls: number;
+  accepted: number;
+  rateLimited: number;
+  callsPerSubject: number;
+  windowSec: number;
+  achievedPerSec: number;
+  allowedPerSec: number;
+  utilisation: number;
+}
+
+export interface DrainFigures {
+  n: number;
+  workers: number;
+  tasks: number;
+  seconds: number;
+  tasksPerSec: number;
+  msPerTask: number;
+  requestsCompleted: number;
+  requestsFailed: number;
+  timedOut: boolean;
+  queriesPerTask: number;
+  txPerTask: number;
+  topQueriesPerTask: [string, number][];
+  peakRssMb: number[];
+  vendorCallsPerTask: number;
+  /** Mean PostgreSQL sessions of the bench database, sampled during the drain, by state. */
+  pgSessions: { lockWait: number; active: number; idleInTx: number; samples: number };
+  /** 1-minute load average at the start and the end (other work on the machine shows here). */
+  loadAvg: [number, number];
+  vendors?: VendorFigures[];
+}
+
+const fakeOf = (ctx: BenchContext): Record<string, FakeVendorServer> => ({
+  AUTH0: ctx.fakes.auth0,
+  INTERCOM: ctx.fakes.intercom,
+  AMPLITUDE: ctx.fakes.amplitude,
+  HOTJAR: ctx.fakes.hotjar,
+  PARDOT: ctx.fakes.pardot,
+  SENDGRID: ctx.fakes.sendgrid,
+  INLINE_MANUAL: ctx.fakes.inlineManual,
+});
+
+export function limitText(l: VendorLimit): string {
+  return l.perSecond !== undefined ? `${l.perSecond}/s` : `${l.maxConcurrent}c`;
+}
+
+function applyLimits(ctx: BenchContext, limits: VendorLimit[]): void {
+  const fakes = fakeOf(ctx);
+  for (const l of limits) {
+    const f = fakes[l.vendor]!;
+    f.setRateLimit({ perSecond: l.perSecond, maxConcurrent: l.maxConcurrent });
+    if (l.latencyMs) f.slowNext(1e12, l.latencyMs);
+  }
+}
+
+function vendorFigures(ctx: BenchContext, n: number, limits: VendorLimit[]): VendorFigures[] {
+  const fakes = fakeOf(ctx);
+  return limits.map((l) => {
+    const f = fakes[l.vendor]!;
+    const ok = f.log.filter((r) => r.status !== 429);
+    const first = f.log[0]?.at ?? 0;
+    const last = ok.length ? ok[ok.length - 1]!.at : first;
+    const windowSec = Math.max(0.001, (last - first) / 1000);
+    const achieved = ok.length > 1 ? (ok.length - 1) / windowSec : 0;
+    const allowed = l.perSecond ?? (l.maxConcurrent! * 1000) / (l.latencyMs ?? 1);
+    return {
+      vendor: l.vendor,
+      limit: limitText(l) + (l.latencyMs ? ` @${l.latencyMs}ms` : ''),
+      calls: f.log.length,
+      accepted: ok.length,
+      rateLimited: f.rateLimited,
+      callsPerSubject: ok.length / n,
+      windowSec,
+      achievedPerSec: achieved,
+      allowedPerSec: allowed,
+      utilisation: achieved / allowed,
+    };
+  });
+}
+
+function totalVendorCalls(ctx: BenchContext): number {
+  return ctx.fakes.all.reduce((s, f) => s + f.log.length, 0);
+}
+
+function perTask(counts: QueryCounts[], tasks: number): { q: number; tx: number; top: [string, number][] } {
+  const total = counts.reduce((s, c) => s + c.total, 0);
+  const tx = counts.reduce((s, c) => s + c.begin, 0);
+  const merged: Record<string, number> = {};
+  for (const c of counts) for (const [k, v] of Object.entries(c.byText)) merged[k] = (merged[k] ?? 0) + v;
+  const top = Object.entries(merged)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([k, v]) => [k, Math.round((v / tasks) * 1000) / 1000] as [string, number]);
+  return { q: total / tasks, tx: tx / tasks, top };
+}
+
+/** Our service: plan jobs enqueued for N verified erasures, drained by `workers` worker processes. */
+export async function drainOurs(
+  ctx: BenchContext,
+  opts: { n: number; workers?: number; limits?: VendorLimit[]; label: string },
+): Promise<DrainFigures> {
+  const { n } = opts;
+  const workers = opts.workers ?? 1;
+  const tag = `${ctx.runId}${opts.label}`.replace(/[^a-z0-9]/gi, '');
+  await emptyTables(ctx.pool);
+  const ids = await insertVerifiedErasures(ctx.pool, tag, n);
+  seedFakes(ctx, subjects(tag, n));
+  if (opts.limits) applyLimits(ctx, opts.limits);
+  ctx.smtp.messages.length = 0;
+
+  const prefix = newPrefix(ctx, opts.label);
+  const limitEnv: Record<string, string> = {};
+  for (const l of opts.limits ?? []) {
+    limitEnv[`RATE_LIMIT_${l.vendor}`] = limitText(l);
+    // The fake limits all of a vendor's calls together; the service has a separate bucket for
+    // Amplitude deletions. An Amplitude erasure is one deletion call (no usersearch), so the
+    // deletions bucket gets the whole limit.
+    if (l.vendor === 'AMPLITUDE' && l.perSecond !== undefined) {
+      limitEnv.RATE_LIMIT_AMPLITUDE_DELETIONS = `${l.perSecond}/s`;
+    }
+  }
+  const env = serviceEnv(ctx, prefix, limitEnv);
+  log(`${opts.label}: ours, N=${n} (${n * SYSTEMS.length} tasks), ${workers} worker process(es) × concurrency ${ctx.args.concurrency}`);
+  const children = await Promise.all(
+    Array.from({ length: workers }, () => Child.start(CHILD.worker, { env, cpuProfDir: ctx.args.cpuProf ? ctx.profileDir : undefined, showStdout: process.env.BENCH_SHOW_STDOUT === '1' })),
+  );
+  const callsBefore = totalVendorCalls(ctx);
+  await Promise.all(children.map((c) => c.request('reset')));
+
+  const queue = new Queue(REQUESTS_QUEUE, { connection: { url: ctx.redisUrl, maxRetriesPerRequest: null }, prefix });
+  const sampler = samplePg(ctx);
+  const load0 = loadavg()[0]!;
+  const t0 = performance.now();
+  for (let i = 0; i < ids.length; i += 500) {
+    await queue.addBulk(
+      ids.slice(i, i + 500).map((requestId) => ({
+        name: JOB.plan,
+        data: { requestId },
+        opts: { ...requestJobOptions(), jobId: jobId.plan(requestId) },
+      })),
+    );
+  }
+  let counts: Record<string, number> = {};
+  const finished = await waitUntil(async () => {
+    counts = await requestCounts(ctx.pool);
+    return (counts.completed ?? 0) + (counts.failed ?? 0) >= n;
+  }, ctx.args.timeoutSec * 1000, 100);
+  const seconds = (performance.now() - t0) / 1000;
+  const pgSessions = await sampler.stop();
+
+  const stats = await Promise.all(children.map((c) => c.request<{ queries: QueryCounts }>('stats')));
+  const peakRssMb = children.map((c) => c.peakRssMb());
+  const tc = await taskCounts(ctx.pool);
+  const tasks = (tc.done ?? 0) + (tc.failed ?? 0) + (tc.skipped ?? 0);
+  const calls = totalVendorCalls(ctx) - callsBefore;
+  const vendors = opts.limits ? vendorFigures(ctx, n, opts.limits) : undefined;
+  await Promise.all(children.map((c) => c.stop()));
+  await queue.close();
+  await deletePrefix(ctx, prefix);
+  const q = perTask(stats.map((s) => s.queries), Math.max(1, tasks));
+  if (!finished) log(`${opts.label}: TIMED OUT after ${seconds.toFixed(0)} s: ${JSON.stringify(counts)} tasks ${JSON.stringify(tc)}`);
+  return {
+    n,
+    workers,
+    tasks,
+    seconds,
+    tasksPerSec: tasks / seconds,
+    msPerTask: (seconds * 1000) / Math.max(1, tasks),
+    requestsCompleted: counts.completed ?? 0,
+    requestsFailed: counts.failed ?? 0,
+    timedOut: !finished,
+    queriesPerTask: q.q,
+    txPerTask: q.tx,
+    topQueriesPerTask: q.top,
+    peakRssMb,
+    vendorCallsPerTask: calls / Math.max(1, tasks),
+    vendors,
+    pgSessions,
+    loadAvg: [load0, loadavg()[0]!],
+  };
+}
+
+/** Baseline: the same tasks' irreducible work through a bare BullMQ worker. */
+export async function drainBaseline(ctx: BenchContext, opts: { n: number; label: string }): Promise<DrainFigures> {
+  const { n } = opts;
+  const tag = `${ctx.runId}${opts.label}`.replace(/[^a-z0-9]/gi, '');
+  await emptyTables(ctx.pool);
+  const rows = await insertPlannedErasures(ctx.pool, tag, n, SYSTEMS);
+  seedFakes(ctx, subjects(tag, n));
+  const prefix = newPrefix(ctx, opts.label);
+  const queueName = 'baseline-tasks';
+  log(`${opts.label}: baseline, ${rows.length} tasks, bare BullMQ worker × concurrency ${ctx.args.concurrency}`);
+  const child = await Child.start(CHILD.baselineWorker, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      DATABASE_URL: ctx.databaseUrl,
+      REDIS_URL: ctx.redisUrl,
+      QUEUE_PREFIX: prefix,
+      BASELINE_QUEUE: queueName,
+      WORKER_CONCURRENCY: String(ctx.args.concurrency),
+      ...ctx.fakes.env,
+    },
+    cpuProfDir: ctx.args.cpuProf ? ctx.profileDir : undefined,
+  });
+  const callsBefore = totalVendorCalls(ctx);
+  await child.request('reset');
+  const queue = new Queue(queueName, { connection: { url: ctx.redisUrl, maxRetriesPerRequest: null }, prefix });
+  const keep = { removeOnComplete: { age: 24 * 3600, count: 5000 }, removeOnFail: { age: 14 * 24 * 3600 } };
+  const sampler = samplePg(ctx);
+  const load0 = loadavg()[0]!;
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += 1000) {
+    await queue.addBulk(
+      rows.slice(i, i + 1000).map((r) => ({
+        name: 'run-task',
+        data: r,
+        opts: { attempts: 3, backoff: { type: 'fixed', delay: 200 }, jobId: `task-${r.taskId}-r0`, ...keep },
+      })),
+    );
+  }
+  let tc: Record<string, number> = {};
+  const finished = await waitUntil(async () => {
+    tc = await taskCounts(ctx.pool);
+    return (tc.done ?? 0) + (tc.failed ?? 0) >= rows.length;
+  }, ctx.args.timeoutSec * 1000, 100);
+  const seconds = (performance.now() - t0) / 1000;
+  const pgSessions = await sampler.stop();
+  const stats = await child.request<{ queries: QueryCounts }>('stats');
+  const peak = child.peakRssMb();
+  const calls = totalVendorCalls(ctx) - callsBefore;
+  await child.stop();
+  await queue.close();
+  await deletePrefix(ctx, prefix);
+  const tasks = (tc.done ?? 0) + (tc.failed ?? 0);
+  const q = perTask([stats.queries], Math.max(1, tasks));
+  if (!finished) log(`${opts.label}: baseline TIMED OUT: ${JSON.stringify(tc)}`);
+  return {
+    n,
+    workers: 1,
+    tasks,
+    seconds,
+    tasksPerSec: tasks / seconds,
+    msPerTask: (seconds * 1000) / Math.max(1, tasks),
+    requestsCompleted: 0,
+    requestsFailed: tc.failed ?? 0,
+    timedOut: !finished,
+    queriesPerTask: q.q,
+    txPerTask: q.tx,
+    topQueriesPerTask: q.top,
+    peakRssMb: [peak],
+    vendorCallsPerTask: calls / Math.max(1, tasks),
+    pgSessions,
+    loadAvg: [load0, loadavg()[0]!],
+  };
+}
+
+/** Samples pg_stat_activity for the bench database every 100 ms until stopped. */
+function samplePg(ctx: BenchContext): { stop: () => Promise<DrainFigures['pgSessions']> } {
+  const acc = { lockWait: 0, active: 0, idleInTx: 0, samples: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await ctx.pool.query<{ lock: string; active: string; idle_tx: string }>(
+        `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS lock,
+                count(*) FILTER (WHERE state = 'active') - 1 AS active,
+                count(*) FILTER (WHERE state = 'idle in transaction') AS idle_tx
+         FROM pg_stat_activity WHERE datname = current_database()`,
+      );
+      acc.lockWait += Number(rows[0]!.lock);
+      acc.active += Number(rows[0]!.active);
+      acc.idleInTx += Number(rows[0]!.idle_tx);
+      acc.samples++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      const k = Math.max(1, acc.samples);
+      return { lockWait: acc.lockWait / k, active: acc.active / k, idleInTx: acc.idleInTx / k, samples: acc.samples };
+    },
+  };
+}

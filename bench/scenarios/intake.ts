@@ -1,0 +1,105 @@
+// 1. Intake: POST /v1/requests with unique bodies at N connections, ours vs the bare baseline.
+import autocannon from 'autocannon';
+import type { QueryCounts } from '../lib/count-queries.js';
+import { emptyTables, waitUntil } from '../lib/db.js';
+import { Child } from '../lib/ipc.js';
+import { CHILD, deletePrefix, log, newPrefix, serviceEnv, type BenchContext } from '../lib/context.js';
+
+export interface IntakeFigures {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  total2xx: number;
+  queriesPerRequest: number;
+  topQueries: [string, number][];
+  apiPeakRssMb: number;
+}
+
+export interface IntakeRun {
+  ours: IntakeFigures;
+  baseline: IntakeFigures;
+  throughputRatio: number;
+  mails?: { expected: number; delivered: number; seconds: number };
+}
+
+let seq = 0;
+
+async function load(ctx: BenchContext, url: string, tag: string, duration: number): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: ctx.args.connections,
+    duration,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/requests',
+        headers: { 'content-type': 'application/json' },
+        // A unique address per request: no request is the "already open" shortcut.
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ type: 'access', email: `intake-${tag}-${++seq}@example.com` }) }),
+      },
+    ],
+  });
+}
+
+async function measure(ctx: BenchContext, child: Child, tag: string): Promise<IntakeFigures> {
+  const url = `http://127.0.0.1:${String(child.info.port)}`;
+  if (ctx.args.warmup > 0) await load(ctx, url, `${tag}w`, ctx.args.warmup);
+  await child.request('reset');
+  const r = await load(ctx, url, tag, ctx.args.duration);
+  const stats = await child.request<{ queries: QueryCounts }>('stats');
+  const answered = r['2xx'] + r.non2xx;
+  return {
+    requestsPerSec: r['2xx'] / r.duration,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    total2xx: r['2xx'],
+    queriesPerRequest: stats.queries.total / Math.max(1, answered),
+    topQueries: Object.entries(stats.queries.byText).sort((a, b) => b[1] - a[1]).slice(0, 8),
+    apiPeakRssMb: child.peakRssMb(),
+  };
+}
+
+export async function runIntake(ctx: BenchContext, runNo: number, checkMails: boolean): Promise<IntakeRun> {
+  const profile = ctx.args.cpuProf ? ctx.profileDir : undefined;
+
+  // Ours. The worker is NOT running while the API is measured: intake is the HTTP path (validate,
+  // transaction, audit row, enqueue of the verification job). The queued verification jobs are
+  // then drained by a worker against the SMTP catcher, outside the measured window (run 1 only).
+  await emptyTables(ctx.pool);
+  const prefix = newPrefix(ctx, `intake${runNo}`);
+  log(`intake run ${runNo}: ours (${ctx.args.duration}s at ${ctx.args.connections} connections)`);
+  const api = await Child.start(CHILD.api, { env: serviceEnv(ctx, prefix), cpuProfDir: profile });
+  const ours = await measure(ctx, api, `o${ctx.runId}${runNo}`);
+  await api.stop();
+
+  let mails: IntakeRun['mails'];
+  if (checkMails) {
+    const { rows } = await ctx.pool.query<{ n: string }>("SELECT count(*) AS n FROM dsar_requests WHERE status = 'awaiting_verification'");
+    const expected = Number(rows[0]!.n);
+    ctx.smtp.messages.length = 0;
+    log(`intake run ${runNo}: draining ${expected} verification e-mails through a worker to the SMTP catcher`);
+    const t0 = Date.now();
+    const worker = await Child.start(CHILD.worker, { env: serviceEnv(ctx, prefix) });
+    await waitUntil(async () => ctx.smtp.messages.length >= expected, ctx.args.timeoutSec * 1000, 500);
+    mails = { expected, delivered: ctx.smtp.messages.length, seconds: (Date.now() - t0) / 1000 };
+    await worker.stop();
+    ctx.smtp.messages.length = 0;
+  }
+  await deletePrefix(ctx, prefix);
+
+  await emptyTables(ctx.pool);
+  log(`intake run ${runNo}: baseline`);
+  const bare = await Child.start(CHILD.baselineApi, {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: ctx.databaseUrl, NODE_ENV: 'production' },
+    cpuProfDir: profile,
+  });
+  const baseline = await measure(ctx, bare, `b${ctx.runId}${runNo}`);
+  await bare.stop();
+
+  return { ours, baseline, throughputRatio: ours.requestsPerSec / baseline.requestsPerSec, mails };
+}
