@@ -52,13 +52,10 @@ export class ReconcilerService {
         counts.finalize++;
         continue;
       }
-      const lost: string[] = [];
       for (const t of open.filter((x) => NEEDS_JOB.includes(x.status))) {
         if (t.updatedAt >= before) continue;
-        if (!(await this.enqueue.taskJobAlive(t.id, r.round))) lost.push(t.id);
+        if (await this.enqueue.ensureTaskJob(t.id, r.round)) counts.tasks++;
       }
-      await this.enqueue.tasksRun(lost, r.round, suffix);
-      counts.tasks += lost.length;
     }
     const total = counts.verification + counts.plan + counts.tasks + counts.finalize;
     if (total > 0) this.logger.warn(`Re-queued unfinished work: ${JSON.stringify(counts)}`);

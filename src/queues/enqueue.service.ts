@@ -42,24 +42,33 @@ export class EnqueueService {
     });
   }
 
-  async tasksRun(taskIds: string[], round: number, suffix = ''): Promise<void> {
+  async tasksRun(taskIds: string[], round: number): Promise<void> {
     if (taskIds.length === 0) return;
     const opts = taskJobOptions(this.config.taskAttempts, this.config.taskBackoffMs);
     await this.tasks.addBulk(
       taskIds.map((taskId) => ({
         name: JOB.runTask,
         data: { taskId },
-        opts: { ...opts, jobId: jobId.runTask(taskId, round) + suffix },
+        opts: { ...opts, jobId: jobId.runTask(taskId, round) },
       })),
     );
   }
 
-  /** Whether a task's job is waiting, delayed or active in Redis (so the task will run). */
-  async taskJobAlive(taskId: string, round: number): Promise<boolean> {
+  /**
+   * Makes sure a task has a live job under its own deterministic id: nothing to do if it is
+   * waiting, delayed or active; a finished job of that id is removed and the job added again.
+   * Returns whether a job was (re-)added. Using the plain id (never a suffix) means the next
+   * reconciliation sees this job alive instead of adding yet another one.
+   */
+  async ensureTaskJob(taskId: string, round: number): Promise<boolean> {
     const job = await this.tasks.getJob(jobId.runTask(taskId, round));
-    if (!job) return false;
-    const state = await job.getState();
-    return state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children';
+    if (job) {
+      const state = await job.getState();
+      if (['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state)) return false;
+      await job.remove();
+    }
+    await this.tasksRun([taskId], round);
+    return true;
   }
 
   async taskChecks(tasks: { id: string; checks: number }[]): Promise<void> {
