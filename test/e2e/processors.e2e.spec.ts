@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
 import { createAccount } from '../../src/db/demo-data.js';
-import { get, officer, post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { get, officer, post, startHarness, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 import { NOTHING, traces } from '../support/vendors.js';
 
 let fakes: VendorFakes;
@@ -21,12 +21,7 @@ afterAll(async () => {
 });
 beforeEach(() => fakes.reset());
 
-async function run(type: 'access' | 'erasure', email: string) {
-  const created = await post(h, '/v1/requests', { type, email });
-  const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
-  expect((await post(h, `/v1/requests/${created.body.id}/verify`, { token: tokenFrom(mail.text) })).status).toBe(200);
-  return created.body.id as string;
-}
+const run = (type: 'access' | 'erasure', email: string) => submitVerified(h, type, email);
 
 async function settled(id: string, statuses = ['completed', 'failed']) {
   return waitFor(async () => {
@@ -110,11 +105,9 @@ describe('a failing vendor', () => {
     try {
       fakes.intercom.addContact({ role: 'user', email });
       fakes.auth0.addUser({ user_id: 'auth0|bc', email });
-      const created = await post(bad, '/v1/requests', { type: 'erasure', email });
-      const mail = await bad.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
-      await post(bad, `/v1/requests/${created.body.id}/verify`, { token: tokenFrom(mail.text) });
+const id = await submitVerified(bad, 'erasure', email);
       const r = await waitFor(async () => {
-        const x = await get(bad, `/v1/admin/requests/${created.body.id}`, officer(bad));
+        const x = await get(bad, `/v1/admin/requests/${id}`, officer(bad));
         return x.body?.status === 'failed' ? x.body : undefined;
       }, 30_000, 'failed');
       const intercom = r.tasks.find((t: { system: string }) => t.system === 'intercom');

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createAccount } from '../../src/db/demo-data.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
-import { get, officer, post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { get, officer, post, startHarness, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 
 let fakes: VendorFakes;
 let h: Harness;
@@ -30,12 +30,7 @@ beforeEach(() => {
   fakes.sendgrid.deleteJobDelayMs = 0;
 });
 
-async function verified(type: 'access' | 'erasure', email: string) {
-  const created = await post(h, '/v1/requests', { type, email });
-  const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
-  expect((await post(h, `/v1/requests/${created.body.id}/verify`, { token: tokenFrom(mail.text) })).status).toBe(200);
-  return created.body.id as string;
-}
+const verified = (type: 'access' | 'erasure', email: string) => submitVerified(h, type, email);
 
 const detail = async (id: string) => (await get(h, `/v1/admin/requests/${id}`, officer(h))).body;
 const task = (d: { tasks: { system: string }[] }, system: string) => d.tasks.find((t) => t.system === system) as any;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createAccount } from '../../src/db/demo-data.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
-import { post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { startHarness, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 import { NOTHING, traces } from '../support/vendors.js';
 
 let fakes: VendorFakes;
@@ -54,12 +54,7 @@ describe('chaos at every vendor', () => {
       people.push({ email, userId, type: i % 2 ? 'access' : 'erasure' });
     }
     const ids: string[] = [];
-    for (const p of people) {
-      const r = await post(h, '/v1/requests', { type: p.type, email: p.email });
-      const mail = await h.smtp.waitFor(p.email, (m) => /Confirm/.test(m.subject), 30_000);
-      expect((await post(h, `/v1/requests/${r.body.id}/verify`, { token: tokenFrom(mail.text) })).status).toBe(200);
-      ids.push(r.body.id);
-    }
+    for (const p of people) ids.push(await submitVerified(h, p.type, p.email));
     // Mid-run, every OAuth token the vendors issued expires.
     await waitFor(async () => (await h.prisma.dsarTask.count({ where: { requestId: { in: ids }, status: 'done' } })) >= 10, 60_000, 'some progress');
     fakes.auth0.expireTokens();

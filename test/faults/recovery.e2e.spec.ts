@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createAccount } from '../../src/db/demo-data.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
-import { post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { startHarness, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 import { freePort, startRedis, startWorkerProcess, type Proc } from '../support/processes.js';
 import { NOTHING, traces } from '../support/vendors.js';
 
@@ -50,12 +50,7 @@ async function subjects(h: Harness, n: number, tag: string) {
 
 async function submitAll(h: Harness, people: { email: string }[]): Promise<string[]> {
   const ids: string[] = [];
-  for (const p of people) {
-    const r = await post(h, '/v1/requests', { type: 'erasure', email: p.email });
-    const mail = await h.smtp.waitFor(p.email, (m) => /Confirm/.test(m.subject), 30_000);
-    expect((await post(h, `/v1/requests/${r.body.id}/verify`, { token: tokenFrom(mail.text) })).status).toBe(200);
-    ids.push(r.body.id);
-  }
+  for (const p of people) ids.push(await submitVerified(h, 'erasure', p.email));
   return ids;
 }
 

@@ -119,6 +119,16 @@ export function uniqueEmail(tag: string): string {
   return `${tag}-${randomUUID().slice(0, 8)}@example.com`;
 }
 
+/** Submits a request, reads the link from the verification e-mail, redeems it; returns the id. */
+export async function submitVerified(h: Harness, type: 'access' | 'erasure', email: string, mailTimeoutMs = 30_000): Promise<string> {
+  const created = await post(h, '/v1/requests', { type, email });
+  if (created.status !== 202) throw new Error(`submission answered ${created.status}`);
+  const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject), mailTimeoutMs);
+  const verified = await post(h, `/v1/requests/${created.body.id}/verify`, { token: tokenFrom(mail.text) });
+  if (verified.status !== 200) throw new Error(`verification answered ${verified.status}`);
+  return created.body.id as string;
+}
+
 /** The token from the verification e-mail's link. */
 export function tokenFrom(text: string): string {
   const m = /[?&]token=([A-Za-z0-9_-]+)/.exec(text);
