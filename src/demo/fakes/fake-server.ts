@@ -1,6 +1,9 @@
-// Base of the local vendor fakes: an in-memory HTTP server on 127.0.0.1 with a request log,
-// fault injection, an optional enforced rate limit (each vendor answers with its own 429 form)
-// and OAuth-style tokens that can be expired on demand. No test-framework dependency.
+// Base of the local vendor fakes: an in-memory HTTP server on 127.0.0.1 with a request log (and a
+// full record of every call, for validation against the vendors' OpenAPI documents), fault
+// injection, optional enforced rate limits per group of endpoints over any window (each vendor
+// answers with its own 429 form), and OAuth-style tokens with scopes and an audience, issued by one
+// fake and checked by another where the vendor splits them across hosts (Salesforce → Pardot,
+// Entra ID → Azure). No test-framework dependency.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,11 +31,68 @@ export interface LoggedRequest {
   at: number;
 }
 
+/** Everything about one call, as sent and as answered (for OpenAPI validation and assertions). */
+export interface RecordedCall {
+  method: string;
+  path: string;
+  /** Query parameters, repeated ones as several entries. */
+  query: [string, string][];
+  headers: IncomingMessage['headers'];
+  /** The body as sent (text), '' when none. */
+  rawBody: string;
+  /** Parsed JSON or form body (an object), raw text otherwise, undefined when empty. */
+  body: unknown;
+  status: number;
+  responseHeaders: Record<string, string>;
+  responseBody: unknown;
+  at: number;
+}
+
 export interface RateLimitOptions {
   /** Requests accepted per rolling second. */
   perSecond?: number;
+  /** Requests accepted per rolling minute. */
+  perMinute?: number;
+  /** Requests accepted per rolling hour. */
+  perHour?: number;
   /** Requests handled at the same time. */
   maxConcurrent?: number;
+}
+
+/** What a token was issued for; checked by the fake that receives it. */
+export interface TokenGrant {
+  expiresAt: number;
+  scopes: string[];
+  /** Audience / resource the token is valid for, when the vendor binds one. */
+  audience?: string;
+  /** Who issued it (client id), for assertions. */
+  clientId?: string;
+}
+
+/** OAuth tokens shared between fakes (one fake issues, another accepts). */
+export class TokenRegistry {
+  private readonly tokens = new Map<string, TokenGrant>();
+
+  issue(ttlSec: number, grant: Omit<TokenGrant, 'expiresAt'> = { scopes: [] }): string {
+    const token = randomBytes(18).toString('base64url');
+    this.tokens.set(token, { ...grant, expiresAt: Date.now() + ttlSec * 1000 });
+    return token;
+  }
+
+  /** The grant behind an `Authorization: Bearer …` header, when it is known and not expired. */
+  check(authorization: string | string[] | undefined): TokenGrant | undefined {
+    const m = /^Bearer (.+)$/i.exec(typeof authorization === 'string' ? authorization : '');
+    const grant = m ? this.tokens.get(m[1]!) : undefined;
+    return grant && grant.expiresAt > Date.now() ? grant : undefined;
+  }
+
+  expireAll(): void {
+    for (const g of this.tokens.values()) g.expiresAt = 0;
+  }
+
+  clear(): void {
+    this.tokens.clear();
+  }
 }
 
 export interface ChaosOptions {
@@ -51,7 +111,10 @@ export interface ChaosOptions {
 export interface FakeServerOptions {
   port?: number;
   host?: string;
+  /** The limit of the 'default' group (see `limitGroup`). */
   rateLimit?: RateLimitOptions;
+  /** Tokens shared with other fakes (default: a registry of this fake's own). */
+  tokens?: TokenRegistry;
 }
 
 interface Fault {
@@ -63,6 +126,8 @@ export abstract class FakeVendorServer {
   abstract readonly name: string;
   /** Every request answered, in order (fault and limit answers included). */
   readonly log: LoggedRequest[] = [];
+  /** The same requests with everything sent and answered (see `RecordedCall`). */
+  readonly calls: RecordedCall[] = [];
   /** 429s sent because of the enforced rate limit or `rateLimitNext`. */
   rateLimited = 0;
   /** 429s sent because a caller went over the enforced rate limit (injected ones excluded). */
@@ -70,13 +135,28 @@ export abstract class FakeVendorServer {
   private chaosOpts?: ChaosOptions & { random: () => number };
   private server?: Server;
   private faults: Fault[] = [];
-  private inFlight = 0;
-  private recent: number[] = [];
-  private rateLimit: RateLimitOptions;
-  private tokens = new Map<string, number>(); // token → expiry (ms epoch)
+  private inFlight = new Map<string, number>();
+  private recent = new Map<string, number[]>();
+  private limits = new Map<string, RateLimitOptions>();
+  /** This fake's token registry (shared with other fakes when given in the options). */
+  readonly tokens: TokenRegistry;
 
   constructor(private readonly options: FakeServerOptions = {}) {
-    this.rateLimit = options.rateLimit ?? {};
+    this.tokens = options.tokens ?? new TokenRegistry();
+    this.resetLimits();
+  }
+
+  private resetLimits(): void {
+    this.limits = new Map(this.options.rateLimit ? [['default', this.options.rateLimit]] : []);
+  }
+
+  /**
+   * The rate-limit group of a request (vendors limit groups of endpoints separately, e.g.
+   * Amplitude's usersearch/useractivity vs its deletions API). Decided from the method and path,
+   * before the body is read. Default: one group, 'default'.
+   */
+  protected limitGroup(_method: string, _path: string): string {
+    return 'default';
   }
 
   /** The vendor's answer when a rate limit is hit; `resetAt` is epoch seconds. */
@@ -111,13 +191,15 @@ export abstract class FakeVendorServer {
   reset(): void {
     this.clearStore();
     this.log.length = 0;
+    this.calls.length = 0;
     this.faults = [];
-    this.recent = [];
+    this.recent.clear();
+    this.inFlight.clear();
     this.rateLimited = 0;
     this.limitExceeded = 0;
     this.chaosOpts = undefined;
     this.tokens.clear();
-    this.rateLimit = this.options.rateLimit ?? {};
+    this.resetLimits();
   }
 
   /** Answer the next `count` requests with `status` (and the vendor-neutral or given body). */
@@ -182,8 +264,9 @@ export abstract class FakeVendorServer {
     return undefined;
   }
 
-  setRateLimit(limit: RateLimitOptions): this {
-    this.rateLimit = limit;
+  /** Enforces `limit` on one group of endpoints (default: 'default'); `{}` removes it. */
+  setRateLimit(limit: RateLimitOptions, group = 'default'): this {
+    this.limits.set(group, limit);
     return this;
   }
 
@@ -197,44 +280,57 @@ export abstract class FakeVendorServer {
   }
 
   // Token helpers for the OAuth-style fakes.
-  protected issueToken(ttlSec: number): string {
-    const token = randomBytes(18).toString('base64url');
-    this.tokens.set(token, Date.now() + ttlSec * 1000);
-    return token;
+  protected issueToken(ttlSec: number, grant?: Omit<TokenGrant, 'expiresAt'>): string {
+    return this.tokens.issue(ttlSec, grant);
   }
 
   protected tokenValid(authorization: string | undefined): boolean {
-    const m = /^Bearer (.+)$/i.exec(authorization ?? '');
-    const exp = m ? this.tokens.get(m[1]!) : undefined;
-    return exp !== undefined && exp > Date.now();
+    return this.tokens.check(authorization) !== undefined;
   }
 
   /** Makes every issued token expired, as if its lifetime had passed mid-run. */
   expireTokens(): this {
-    for (const k of this.tokens.keys()) this.tokens.set(k, 0);
+    this.tokens.expireAll();
     return this;
   }
 
   private async serve(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const started = Date.now();
-    this.inFlight++;
+    const method = req.method ?? 'GET';
+    const group = this.limitGroup(method, url.pathname);
+    this.inFlight.set(group, (this.inFlight.get(group) ?? 0) + 1);
     let out: FakeResponse;
+    let raw = '';
+    let body: unknown;
     try {
-      const raw = await readBody(req);
-      out = this.limit(started) ?? (await this.fault()) ?? (await this.chaosFault()) ?? (await this.handle({
-        method: req.method ?? 'GET',
+      raw = await readBody(req);
+      body = parseBody(raw, req.headers['content-type']);
+      out = this.limit(group, started) ?? (await this.fault()) ?? (await this.chaosFault()) ?? (await this.handle({
+        method,
         path: url.pathname,
         query: url.searchParams,
         headers: req.headers,
-        body: parseBody(raw, req.headers['content-type']),
+        body,
       }));
     } catch (err) {
       out = { status: 500, body: { error: err instanceof Error ? err.message : 'fake error' } };
     } finally {
-      this.inFlight--;
+      this.inFlight.set(group, (this.inFlight.get(group) ?? 1) - 1);
     }
-    this.log.push({ method: req.method ?? 'GET', path: url.pathname, status: out.status, at: started });
+    this.log.push({ method, path: url.pathname, status: out.status, at: started });
+    this.calls.push({
+      method,
+      path: url.pathname,
+      query: [...url.searchParams.entries()],
+      headers: req.headers,
+      rawBody: raw,
+      body,
+      status: out.status,
+      responseHeaders: { ...out.headers },
+      responseBody: out.body,
+      at: started,
+    });
     const headers: Record<string, string> = { ...out.headers };
     let text = '';
     if (out.body !== undefined && out.status !== 204) {
@@ -245,17 +341,24 @@ export abstract class FakeVendorServer {
     res.end(text);
   }
 
-  private limit(now: number): FakeResponse | undefined {
-    const { perSecond, maxConcurrent } = this.rateLimit;
-    this.recent = this.recent.filter((t) => t > now - 1000);
-    const overRate = perSecond !== undefined && this.recent.length >= perSecond;
-    const overConcurrency = maxConcurrent !== undefined && this.inFlight > maxConcurrent;
-    if (!overRate) this.recent.push(now);
-    if (!overRate && !overConcurrency) return undefined;
+  private limit(group: string, now: number): FakeResponse | undefined {
+    const rule = this.limits.get(group) ?? {};
+    const windows: [number | undefined, number][] = [[rule.perSecond, 1000], [rule.perMinute, 60_000], [rule.perHour, 3_600_000]];
+    const longest = Math.max(...windows.filter(([n]) => n !== undefined).map(([, w]) => w), 0);
+    const recent = (this.recent.get(group) ?? []).filter((t) => t > now - longest);
+    let resetAt: number | undefined;
+    for (const [max, windowMs] of windows) {
+      if (max === undefined) continue;
+      const inWindow = recent.filter((t) => t > now - windowMs);
+      if (inWindow.length >= max) resetAt = Math.max(resetAt ?? 0, Math.ceil((inWindow[0]! + windowMs) / 1000));
+    }
+    const overConcurrency = rule.maxConcurrent !== undefined && (this.inFlight.get(group) ?? 0) > rule.maxConcurrent;
+    if (resetAt === undefined) recent.push(now);
+    this.recent.set(group, recent);
+    if (resetAt === undefined && !overConcurrency) return undefined;
     this.rateLimited++;
     this.limitExceeded++;
-    const resetAt = overRate ? Math.ceil((this.recent[0]! + 1000) / 1000) : Math.ceil(now / 1000) + 1;
-    return this.tooManyRequests(resetAt);
+    return this.tooManyRequests(resetAt ?? Math.ceil(now / 1000) + 1);
   }
 
   private async fault(): Promise<FakeResponse | undefined> {
