@@ -7,7 +7,7 @@ import type { AppConfig } from './config/config.js';
 import { MaintenanceService } from './fulfilment/maintenance.service.js';
 import { ReconcilerService } from './fulfilment/reconciler.service.js';
 import { RequestsProcessor } from './fulfilment/requests.processor.js';
-import { TasksProcessor } from './fulfilment/tasks.processor.js';
+import { LaneWorkers } from './fulfilment/lanes.service.js';
 import { WorkerModule } from './worker.module.js';
 
 const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
@@ -52,7 +52,7 @@ export async function createWorker(config: AppConfig, logger?: LoggerService | L
     clearInterval(timer);
     // The consumers first, waiting for their active jobs, while the database, Redis and the vendor
     // limiter they use are still open; then everything else.
-    await Promise.all([app.get(TasksProcessor).worker.close(), app.get(RequestsProcessor).worker.close()]);
+    await Promise.all([app.get(LaneWorkers).close(), app.get(RequestsProcessor).worker.close()]);
     await close();
   };
   return app;

@@ -5,7 +5,8 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { MailService } from './mail/mail.service.js';
 import { PrismaService } from './prisma/prisma.service.js';
 import { EnqueueService } from './queues/enqueue.service.js';
-import { REQUESTS_QUEUE, TASKS_QUEUE } from './queues/queues.js';
+import { REQUESTS_QUEUE } from './queues/queues.js';
+import { OutboxService } from './mail/outbox.service.js';
 
 /** What both processes share: configuration, database, queues (as producers) and mail. */
 @Module({})
@@ -16,10 +17,10 @@ export class CoreModule {
       global: true,
       imports: [
         BullModule.forRoot({ connection: redisOptions(config.redisUrl), prefix: config.queuePrefix }),
-        BullModule.registerQueue({ name: REQUESTS_QUEUE }, { name: TASKS_QUEUE }),
+        BullModule.registerQueue({ name: REQUESTS_QUEUE }),
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }, PrismaService, EnqueueService, MailService],
-      exports: [APP_CONFIG, PrismaService, EnqueueService, MailService, BullModule],
+      providers: [{ provide: APP_CONFIG, useValue: config }, PrismaService, EnqueueService, MailService, OutboxService],
+      exports: [APP_CONFIG, PrismaService, EnqueueService, MailService, OutboxService, BullModule],
     };
   }
 }

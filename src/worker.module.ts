@@ -8,7 +8,8 @@ import { ReconcilerService } from './fulfilment/reconciler.service.js';
 import { RetryService } from './fulfilment/retry.service.js';
 import { RequestsProcessor } from './fulfilment/requests.processor.js';
 import { TaskRunnerService } from './fulfilment/task-runner.service.js';
-import { TasksProcessor } from './fulfilment/tasks.processor.js';
+import { LaneWorkers } from './fulfilment/lanes.service.js';
+import { RetentionService } from './fulfilment/retention.service.js';
 import { VerificationMailerService } from './fulfilment/verification-mailer.service.js';
 import { SystemsModule } from './systems/systems.module.js';
 
@@ -27,8 +28,9 @@ export class WorkerModule {
         ReconcilerService,
         RetryService,
         MaintenanceService,
+        RetentionService,
         RequestsProcessor,
-        TasksProcessor,
+        LaneWorkers,
       ],
     };
   }

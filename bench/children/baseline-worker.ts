@@ -37,6 +37,7 @@ async function run(job: Job<BaselineTaskData>): Promise<void> {
       if (!system) throw new Error(`unknown system ${d.system}`);
       const refs: SystemRefs = {};
       const res = await system.erase({
+        receivedAt: new Date(),
         requestId: d.requestId,
         taskId: d.taskId,
         subject: { email: d.email, userId: d.userId },

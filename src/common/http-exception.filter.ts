@@ -31,6 +31,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
         if (b.message !== undefined) message = b.message;
         if (typeof b.error === 'string' && /^[a-z_]+$/.test(b.error)) error = b.error;
       }
+      // Refusals that end by themselves say when (rate limits, locked verification).
+      const retryAfter = (exception as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof retryAfter === 'number' && retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
       res.status(status).json({ statusCode: status, error, message });
       return;
     }

@@ -45,8 +45,7 @@ export class RateLimitStore implements OnModuleInit, OnModuleDestroy {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.prefix = `${config.queuePrefix}:ratelimit`;
-    const { intakePerMinute, verifyPerMinute, statusPerMinute } = config.rateLimit;
-    this.enabled = intakePerMinute > 0 || verifyPerMinute > 0 || statusPerMinute > 0;
+    this.enabled = Object.values(config.rateLimit).some((n) => n > 0);
     this.redis = new Redis(config.redisUrl, {
       lazyConnect: true,
       // While disconnected, commands fail at once (and the request goes through) instead of
@@ -76,9 +75,25 @@ export class RateLimitStore implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private key(routeClass: string, client: string): string {
+    return `${this.prefix}:${routeClass}:${createHash('sha256').update(client).digest('base64url').slice(0, 22)}`;
+  }
+
+  /** The count of the current window without adding to it; `undefined` when Redis could not answer. */
+  async peek(routeClass: string, client: string): Promise<{ count: number; retryAfterSeconds: number } | undefined> {
+    try {
+      const key = this.key(routeClass, client);
+      const [count, ttl] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+      return { count: Number(count ?? 0), retryAfterSeconds: Math.max(1, Math.ceil(Number(ttl) / 1000)) };
+    } catch (err) {
+      this.warn(`Rate limit check failed (${(err as Error).message}); request let through`);
+      return undefined;
+    }
+  }
+
   /** Counts one request of `routeClass` from `client`; `undefined` when Redis could not answer. */
   async hit(routeClass: string, client: string, limit: number): Promise<RateLimitVerdict | undefined> {
-    const key = `${this.prefix}:${routeClass}:${createHash('sha256').update(client).digest('base64url').slice(0, 22)}`;
+    const key = this.key(routeClass, client);
     try {
       const [count, ttlMs] = await this.redis.rateLimitHit(key, RATE_LIMIT_WINDOW_MS);
       return { allowed: Number(count) <= limit, retryAfterSeconds: Math.max(1, Math.ceil(Number(ttlMs) / 1000)) };

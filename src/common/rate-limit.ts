@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { isIPv4, isIPv6 } from 'node:net';
+import parseurl from 'parseurl';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ApiError } from './errors.js';
 import { RateLimitStore } from './rate-limit.store.js';
@@ -12,11 +13,13 @@ import { RateLimitStore } from './rate-limit.store.js';
 export type RouteClass = 'intake' | 'verify' | 'status';
 
 /**
- * The route class of a public endpoint, or undefined for everything else. Mirrors the router:
- * case-insensitive, one optional trailing slash, HEAD served by GET handlers.
+ * The route class of a public endpoint, or undefined for everything else. Mirrors the router: the
+ * path is parsed as Express parses it (so an absolute-form target such as
+ * "POST http://host/v1/requests" counts like "/v1/requests"), case-insensitive, one optional
+ * trailing slash, HEAD served by GET handlers.
  */
 export function classifyRoute(method: string, url: string): RouteClass | undefined {
-  const path = url.split(/[?#]/, 1)[0] ?? '';
+  const path = parseurl({ url } as Request)?.pathname ?? '';
   const m = method.toUpperCase();
   if (m === 'POST' && /^\/v1\/requests\/?$/i.test(path)) return 'intake';
   if ((m === 'POST' || m === 'GET' || m === 'HEAD') && /^\/v1\/requests\/[^/]+\/verify\/?$/i.test(path)) return 'verify';
@@ -56,7 +59,7 @@ function ipv6Groups(address: string): string[] {
  * The client's address. `req.ip` follows Express's "trust proxy" setting, which createApi sets
  * from TRUST_PROXY: off by default, so X-Forwarded-For (which anyone can send) is ignored.
  */
-function clientAddress(req: Request): string {
+export function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? '';
 }
 
@@ -76,7 +79,7 @@ export class RateLimitMiddleware implements NestMiddleware {
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const routeClass = classifyRoute(req.method, req.originalUrl);
+    const routeClass = classifyRoute(req.method, req.originalUrl ?? req.url);
     if (routeClass === undefined) return next();
     const limit = this.limits[routeClass];
     if (limit === 0) return next();
@@ -92,5 +95,38 @@ export class RateLimitMiddleware implements NestMiddleware {
       );
     }
     next();
+  }
+}
+
+/** Per-client counters of failures (wrong verification tokens, failed officer authentications). */
+export type FailureClass = 'wrong-token' | 'auth-failure';
+
+export class TooManyFailures extends ApiError {
+  constructor(readonly retryAfterSeconds: number, what: string) {
+    super(HttpStatus.TOO_MANY_REQUESTS, 'too_many_requests', `Too many ${what} from this address: try again in ${retryAfterSeconds} seconds`);
+  }
+}
+
+/**
+ * Refuses a client that already failed `limit` times in the current window (429 with Retry-After),
+ * before the request is looked at; `failed` counts one more failure. Fails open without Redis.
+ */
+export class FailureLimiter {
+  constructor(
+    private readonly store: RateLimitStore,
+    private readonly failureClass: FailureClass,
+    private readonly limit: number,
+    private readonly what: string,
+  ) {}
+
+  async check(req: Request): Promise<void> {
+    if (this.limit === 0) return;
+    const seen = await this.store.peek(this.failureClass, clientKey(clientAddress(req)));
+    if (seen && seen.count >= this.limit) throw new TooManyFailures(seen.retryAfterSeconds, this.what);
+  }
+
+  async failed(req: Request): Promise<void> {
+    if (this.limit === 0) return;
+    await this.store.hit(this.failureClass, clientKey(clientAddress(req)), this.limit);
   }
 }

@@ -1,5 +1,6 @@
 import { limitRulesFromEnv, type LimitRule } from '../processors/http/vendor-limiter.js';
 import { loadVendorConfig, type VendorConfig } from '../processors/vendor-config.js';
+import { SYSTEM_KEYS } from '../systems/keys.js';
 
 // Configuration is read once, at start-up, from the environment. Every variable has a local default;
 // an invalid value stops start-up with a message that names the variable.
@@ -21,9 +22,18 @@ export interface AppConfig {
   publicBaseUrl: string;
   officerApiKey: string | undefined;
   verificationTtlMs: number;
+  /** Wrong tokens for one request before its verification locks for `verificationLockMs`. */
   verificationMaxAttempts: number;
+  verificationLockMs: number;
   verificationResendIntervalMs: number;
+  /** Closed requests keep the subject's address and identifiers this long (accountability), then lose them. */
+  dsrRetentionMs: number;
+  /** Default concurrency of each lane (one queue and consumer per data system). */
   workerConcurrency: number;
+  /** LANE_CONCURRENCY_<SYSTEM>: a lane's own concurrency, by system key. */
+  laneConcurrency: Record<string, number>;
+  /** Longest wait for a vendor's next slot inside a lane before the task is handed back to the queue. */
+  vendorMaxWaitMs: number;
   taskAttempts: number;
   taskBackoffMs: number;
   queuePrefix: string;
@@ -45,7 +55,15 @@ export interface AppConfig {
   /** PostgreSQL connections per process. */
   databasePoolSize: number;
   /** Per-client requests per minute on the public endpoints, by route class; 0 = no limit. */
-  rateLimit: { intakePerMinute: number; verifyPerMinute: number; statusPerMinute: number };
+  rateLimit: {
+    intakePerMinute: number;
+    verifyPerMinute: number;
+    statusPerMinute: number;
+    /** Wrong verification tokens per client per minute before its verification calls are refused. */
+    wrongTokensPerMinute: number;
+    /** Failed officer authentications (API key or console sign-in) per client per minute. */
+    authFailuresPerMinute: number;
+  };
   /** Behind one reverse proxy: the client address is the last X-Forwarded-For entry. */
   trustProxy: boolean;
   /** Processor endpoints and credentials (src/processors/vendor-config.ts). */
@@ -118,8 +136,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (officerApiKey !== undefined && officerApiKey.length < 24) {
     throw new ConfigError('OFFICER_API_KEY', 'must be at least 24 characters long');
   }
+  const nodeEnv = oneOf(env, 'NODE_ENV', 'development', ['development', 'test', 'production'] as const);
+  if (officerApiKey !== undefined && nodeEnv !== 'development' && isPlaceholderKey(officerApiKey)) {
+    throw new ConfigError('OFFICER_API_KEY', 'is a published or placeholder key: set a long random one (e.g. openssl rand -base64 32)');
+  }
   return {
-    env: oneOf(env, 'NODE_ENV', 'development', ['development', 'test', 'production'] as const),
+    env: nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/dsar', [
       'postgresql:',
@@ -135,8 +157,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     officerApiKey,
     verificationTtlMs: int(env, 'VERIFICATION_TTL_HOURS', 24, 1, 24 * 14) * HOUR,
     verificationMaxAttempts: int(env, 'VERIFICATION_MAX_ATTEMPTS', 5, 1, 100),
+    verificationLockMs: int(env, 'VERIFICATION_LOCK_MINUTES', 15, 1, 24 * 60) * 60_000,
+    dsrRetentionMs: int(env, 'DSR_RETENTION_DAYS', 1095, 1, 36_500) * 24 * HOUR,
     verificationResendIntervalMs: int(env, 'VERIFICATION_RESEND_SECONDS', 60, 0, 86_400) * 1000,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 20, 1, 1000),
+    laneConcurrency: Object.fromEntries(
+      SYSTEM_KEYS.flatMap((k) => {
+        const name = `LANE_CONCURRENCY_${k.replace(/-/g, '_').toUpperCase()}`;
+        return env[name]?.trim() ? [[k, int(env, name, 1, 1, 1000)]] : [];
+      }),
+    ),
+    vendorMaxWaitMs: int(env, 'VENDOR_MAX_WAIT_SECONDS', 600, 1, 3600) * 1000,
     taskAttempts: int(env, 'TASK_ATTEMPTS', 5, 1, 50),
     taskBackoffMs: int(env, 'TASK_BACKOFF_MS', 2000, 0, 3_600_000),
     queuePrefix: str(env, 'QUEUE_PREFIX', 'dsar'),
@@ -155,6 +186,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       intakePerMinute: int(env, 'RATE_LIMIT_INTAKE_PER_MINUTE', 10, 0, 100_000),
       verifyPerMinute: int(env, 'RATE_LIMIT_VERIFY_PER_MINUTE', 20, 0, 100_000),
       statusPerMinute: int(env, 'RATE_LIMIT_STATUS_PER_MINUTE', 60, 0, 100_000),
+      wrongTokensPerMinute: int(env, 'RATE_LIMIT_WRONG_TOKENS_PER_MINUTE', 10, 0, 100_000),
+      authFailuresPerMinute: int(env, 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 10, 0, 100_000),
     },
     trustProxy: bool(env, 'TRUST_PROXY', false),
     vendors: loadVendorConfig(env),
@@ -169,6 +202,14 @@ function vendorLimits(env: Env): Record<string, LimitRule | undefined> {
     const m = /^Invalid configuration: (\S+) (.*)$/.exec((err as Error).message);
     throw m ? new ConfigError(m[1]!, m[2]!) : err;
   }
+}
+
+// Keys that have been published (README, npm start, docker-compose of earlier versions) or that
+// plainly are placeholders: refused outside development.
+const PUBLISHED_KEYS = new Set(['local-dev-officer-key-change-me', 'change-me-officer-key-0123456789', 'change-me-to-a-long-random-string']);
+
+export function isPlaceholderKey(key: string): boolean {
+  return PUBLISHED_KEYS.has(key) || /change[-_ ]?me|placeholder|example|your[-_ ]?key|^(.)\1+$/i.test(key);
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,76 +1,123 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MailService } from '../mail/mail.service.js';
+import { OutboxService } from '../mail/outbox.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { assertTransition, statusWhenTasksEnded, TERMINAL_TASK_STATUSES } from '../requests/request-state.js';
 import { SystemRegistry } from '../systems/registry.js';
 import { buildAccessReport, buildErasureSummary, renderAccessReport, renderErasureConfirmation, type TaskView } from './report.js';
+import { RetentionService } from './retention.service.js';
 
-/** Once every task has ended: builds the result, e-mails it, and closes (or flags) the request. */
+/** The key of the one result e-mail of a completion round. */
+export const resultMailKey = (requestId: string, round: number) => `result:${requestId}:r${round}`;
+
+/**
+ * Once every task has ended: the result e-mail of this round (exactly once, through the outbox),
+ * then the request's new status — completed, failed (some system must be retried), or
+ * awaiting_action (an officer must still finish something; the subject is told which systems and
+ * hears again when the last action is done).
+ */
 @Injectable()
 export class FinalizerService {
   private readonly logger = new Logger(FinalizerService.name);
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly mail: MailService,
+    private readonly outbox: OutboxService,
     private readonly registry: SystemRegistry,
+    private readonly retention: RetentionService,
   ) {}
 
   async finalize(requestId: string): Promise<void> {
     const request = await this.prisma.dsarRequest.findUnique({
       where: { id: requestId },
-      include: { tasks: { orderBy: { createdAt: 'asc' } } },
+      include: {
+        tasks: { orderBy: { createdAt: 'asc' } },
+        actions: { where: { taskId: { not: null } }, orderBy: { createdAt: 'asc' } },
+      },
     });
-    if (!request || request.status !== 'in_progress') return;
+    if (!request || (request.status !== 'in_progress' && request.status !== 'awaiting_action')) return;
     if (request.tasks.some((t) => !TERMINAL_TASK_STATUSES.includes(t.status))) return;
+    const openActions = request.actions.filter((a) => a.status === 'open');
+    const to = statusWhenTasksEnded(request.tasks.map((t) => t.status), openActions.length);
+    if (to === request.status) return; // still waiting for officers: nothing new to say
+    assertTransition(request.status, to);
 
-    const tasks: TaskView[] = request.tasks
-      .map((t) => ({
-        system: t.system,
-        label: this.registry.get(t.system)?.label ?? t.system,
-        status: t.status,
-        outcome: t.outcome,
-        result: t.result,
-        lastError: t.lastError,
-      }))
-      // The product's own store first, then processors by name.
-      .sort((a, b) => (a.system === 'product-db' ? -1 : b.system === 'product-db' ? 1 : a.label.localeCompare(b.label)));
-    const view = { id: request.id, receivedAt: request.receivedAt, dueAt: request.dueAt, email: request.email };
-
-    // Sent before the status changes: if sending fails the job retries and nothing is marked done.
-    if (request.type === 'access') {
-      const report = buildAccessReport(view, tasks);
-      const r = renderAccessReport(report);
-      await this.mail.send({
-        to: request.email,
-        ref: request.id,
-        ...r,
-        attachments: [{ filename: 'access-report.json', content: JSON.stringify(report, null, 2), contentType: 'application/json' }],
-      });
-    } else {
-      await this.mail.send({ to: request.email, ref: request.id, ...renderErasureConfirmation(view, buildErasureSummary(tasks)) });
+    const key = resultMailKey(request.id, request.round);
+    const delivery = await this.outbox.deliver({ requestId, kind: 'result', dedupeKey: key }, async () => {
+      if (!request.email) return null; // redacted (cannot happen while open; nothing to send to)
+      const tasks: TaskView[] = request.tasks
+        .map((t) => ({
+          system: t.system,
+          label: this.registry.get(t.system)?.label ?? t.system,
+          status: t.status,
+          outcome: t.outcome,
+          result: t.result,
+          lastError: t.lastError,
+          actions: request.actions.filter((a) => a.taskId === t.id).map((a) => ({ status: a.status, completedAt: a.completedAt, note: a.note })),
+        }))
+        // The product's own store first, then processors by name.
+        .sort((a, b) => (a.system === 'product-db' ? -1 : b.system === 'product-db' ? 1 : a.label.localeCompare(b.label)));
+      const view = { id: request.id, receivedAt: request.receivedAt, dueAt: request.dueAt, email: request.email };
+      if (request.type === 'access') {
+        const report = buildAccessReport(view, tasks);
+        return {
+          to: request.email,
+          ref: request.id,
+          ...renderAccessReport(report),
+          attachments: [{ filename: 'access-report.json', content: JSON.stringify(report, null, 2), contentType: 'application/json' }],
+        };
+      }
+      return { to: request.email, ref: request.id, ...renderErasureConfirmation(view, buildErasureSummary(tasks)) };
+    });
+    if (delivery === 'already_handled') {
+      // Another delivery of this job is sending it now (it moves the request on), or it went out
+      // (or may have) before a crash: then the status change below is what is left to do.
+      const state = await this.outbox.status(key);
+      if (state !== 'sent' && state !== 'uncertain') return;
     }
 
-    const to = statusWhenTasksEnded(request.tasks.map((t) => t.status));
-    assertTransition('in_progress', to);
     const details = {
-      resultSent: true,
+      resultMail: delivery === 'already_handled' ? await this.outbox.status(key) : delivery,
       failedSystems: request.tasks.filter((t) => t.status === 'failed').map((t) => t.system),
+      openActions: openActions.length,
     };
-    // One statement: the new status and its audit event, only if the request is still in progress.
-    await this.prisma.sql(
+    const action = to === 'completed' ? 'completed' : to === 'failed' ? 'ended_with_failures' : 'awaiting_officer_action';
+    // One statement: the new status and its audit event, only if nobody moved the request meanwhile.
+    const moved = await this.prisma.sql<{ id: string }>(
       `WITH upd AS (
          UPDATE dsar_requests
-            SET status = $2::request_status, result_sent_at = now(), updated_at = now(),
+            SET status = $2::request_status, updated_at = now(),
+                result_sent_at = CASE WHEN $5 THEN now() ELSE result_sent_at END,
                 completed_at = CASE WHEN $2 = 'completed' THEN now() ELSE completed_at END,
                 open_key = CASE WHEN $2 = 'completed' THEN NULL ELSE open_key END
-          WHERE id = $1::uuid AND status = 'in_progress'
+          WHERE id = $1::uuid AND status = $6::request_status AND round = $7
       RETURNING id
        )
        INSERT INTO audit_events (request_id, actor, action, from_status, to_status, details, created_at)
-       SELECT id, 'system', $3, 'in_progress', $2, $4::jsonb, now() FROM upd`,
-      [requestId, to, to === 'completed' ? 'completed' : 'ended_with_failures', JSON.stringify(details)],
+       SELECT id, 'system', $3, $6, $2, $4::jsonb, now() FROM upd
+       RETURNING request_id AS id`,
+      [requestId, to, action, JSON.stringify(details), details.resultMail === 'sent', request.status, request.round],
     );
-    this.logger.log(`Request ${requestId} ${to}; result e-mailed`);
+    if (moved.length === 0) return;
+    if (details.resultMail === 'uncertain') await this.raiseUncertainMail(request.id, key);
+    if (request.type === 'access') await this.retention.afterAccessDelivered(request.id);
+    if (request.type === 'erasure' && to === 'completed') await this.retention.afterErasureCompleted(request.id);
+    this.logger.log(`Request ${requestId} ${to}; result e-mail ${details.resultMail}`);
+  }
+
+  /** A result e-mail that may not have arrived becomes an officer action (never re-sent blindly). */
+  private async raiseUncertainMail(requestId: string, key: string): Promise<void> {
+    await this.prisma.sql(
+      `INSERT INTO officer_actions (id, request_id, system, kind, status, instructions, due_at, created_at)
+       SELECT gen_random_uuid(), $1::uuid, 'mail', $2, 'open', $3, LEAST(r.due_at, now() + interval '2 days'), now()
+         FROM dsar_requests r
+        WHERE r.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM officer_actions a WHERE a.request_id = $1::uuid AND a.kind = $2)`,
+      [
+        requestId,
+        `result_mail_uncertain:${key}`,
+        'The result e-mail to the subject may not have been delivered: the connection to the mail server broke while the message ' +
+          'was being sent, so it was not sent again automatically (it could arrive twice). Check the mail server log for this ' +
+          'request; if it did not arrive, send it again with POST /v1/admin/requests/<id>/resend-result, then complete this action.',
+      ],
+    );
   }
 }

@@ -20,7 +20,7 @@ export class PlannerService {
   async plan(requestId: string): Promise<void> {
     const request = await this.prisma.dsarRequest.findUnique({ where: { id: requestId } });
     if (!request) return;
-    if (request.status === 'verified') {
+    if (request.status === 'verified' && request.email) {
       // Resolved and stored before any task runs: an erasure of the product account must not take
       // with it the user id the processors know the subject by.
       const identifiers = await this.product.resolveIdentifiers(request.email);
@@ -28,7 +28,7 @@ export class PlannerService {
       assertTransition('verified', 'in_progress');
       // One statement: verified → in_progress with the identifiers, a task per system, the audit
       // event, and the new task ids back. A second delivery finds the request no longer verified.
-      const rows = await this.prisma.sql<{ id: string; round: number }>(
+      const rows = await this.prisma.sql<{ id: string; system: string; round: number }>(
         `WITH req AS (
            UPDATE dsar_requests SET status = 'in_progress', subject_identifiers = $2::jsonb, updated_at = now()
             WHERE id = $1::uuid AND status = 'verified'
@@ -37,27 +37,27 @@ export class PlannerService {
            INSERT INTO dsar_tasks (id, request_id, system, status, created_at, updated_at)
            SELECT gen_random_uuid(), req.id, s.system, 'queued', now(), now() FROM req, unnest($3::text[]) AS s(system)
            ON CONFLICT (request_id, system) DO NOTHING
-        RETURNING id
+        RETURNING id, system
          ), aud AS (
            INSERT INTO audit_events (request_id, actor, action, from_status, to_status, details, created_at)
            SELECT req.id, 'system', 'planned', 'verified', 'in_progress', $4::jsonb, now() FROM req
          )
-         SELECT tasks.id, req.round FROM tasks, req`,
+         SELECT tasks.id, tasks.system, req.round FROM tasks, req`,
         [requestId, JSON.stringify(identifiers), systems, JSON.stringify({ systems, productAccount: identifiers.userId !== undefined })],
       );
       if (rows.length > 0) {
         this.logger.log(`Request ${requestId} planned across ${systems.length} systems`);
-        await this.enqueue.tasksRun(rows.map((r) => r.id), rows[0]!.round);
+        await this.enqueue.tasksRun(rows, rows[0]!.round);
         return;
       }
     }
     // Also reached when a crash came between the commit above and the enqueue below.
     const current = await this.prisma.dsarRequest.findUnique({
       where: { id: requestId },
-      select: { status: true, round: true, tasks: { where: { status: 'queued' }, select: { id: true } } },
+      select: { status: true, round: true, tasks: { where: { status: 'queued' }, select: { id: true, system: true } } },
     });
     if (current?.status === 'in_progress') {
-      await this.enqueue.tasksRun(current.tasks.map((t) => t.id), current.round);
+      await this.enqueue.tasksRun(current.tasks, current.round);
     }
   }
 }

@@ -7,10 +7,12 @@ import type { AccessResult, ErasureResult } from '../systems/data-system.js';
 export interface TaskView {
   system: string;
   label: string;
-  status: 'queued' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
+  status: 'queued' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed' | 'cancelled';
   outcome: string | null;
   result: unknown;
   lastError?: string | null;
+  /** Officer actions of this task (open ones mean "being completed by our staff"). */
+  actions?: { status: string; completedAt: Date | null; note: string | null }[];
 }
 
 export interface RequestView {
@@ -48,7 +50,7 @@ export interface AccessReport {
 const SYSTEM_STATUS_TEXT: Record<string, string> = {
   found: 'data found (below)',
   not_found: 'no data held about you',
-  requested: 'request accepted; this provider answers separately (see note)',
+  action_required: 'this provider answers us separately: our staff forward its answer to you (not a sign that nothing is held)',
   not_configured: 'not contacted automatically: our privacy team follows this up by hand',
   failed: 'could not be reached yet: we keep trying and will send you an update',
 };
@@ -164,9 +166,9 @@ A machine-readable copy (JSON) is attached.</p>`,
 export interface ErasureLine {
   system: string;
   label: string;
-  outcome: 'erased' | 'not_found' | 'scheduled' | 'not_configured' | 'failed';
+  outcome: ErasureResult['outcome'] | 'not_configured' | 'failed' | 'cancelled';
   text: string;
-  retained: { what: string; count: number; reason: string }[];
+  retained: { what: string; count: number; reason: string; until?: string }[];
   vendorJob?: ErasureResult['vendorJob'];
 }
 
@@ -178,37 +180,58 @@ export function buildErasureSummary(tasks: TaskView[]): ErasureLine[] {
     if (t.status === 'skipped') {
       return { system: t.system, label: t.label, outcome: 'not_configured', retained: [], text: 'Not contacted automatically: our privacy team handles it by hand and will confirm.' };
     }
+    if (t.status === 'cancelled') {
+      return { system: t.system, label: t.label, outcome: 'cancelled', retained: [], text: 'Stopped: the request was closed before this system was reached.' };
+    }
     const r = t.result as ErasureResult;
     const retained = r.retained.map((x) => ({
-      what: DATA_ITEMS.find((d) => d.key === x.item)?.label ?? x.item,
+      what: x.what ?? DATA_ITEMS.find((d) => d.key === x.item)?.label ?? x.item,
       count: x.count,
       reason: x.reason,
+      ...(x.until ? { until: x.until } : {}),
     }));
+    const done = r.actions.filter((a) => a.how === 'deleted' || a.how === 'anonymised').map((a) => `${a.what}: ${a.count} ${a.how}`).join('; ');
+    const openActions = (t.actions ?? []).filter((a) => a.status === 'open').length;
+    const outcome = (t.outcome ?? r.outcome) as ErasureResult['outcome'];
     let text: string;
-    if (r.outcome === 'not_found') text = 'No data about you was held there.';
-    else if (r.outcome === 'scheduled') {
-      const job = r.vendorJob;
-      text = `Deletion requested; the provider carries it out on its own schedule${job?.expectedBy ? ` (expected by ${job.expectedBy})` : ''}${job?.id ? `, reference ${job.id}` : ''}.`;
-    } else {
-      const done = r.actions.map((a) => `${a.what}: ${a.count} ${a.how}`).join('; ');
-      text = `Erased${done ? ` (${done})` : ''}.`;
+    switch (outcome) {
+      case 'not_found':
+        text = 'No data about you was held there.';
+        break;
+      case 'scheduled': {
+        const job = r.vendorJob;
+        text = `Deletion requested; the provider carries it out on its own schedule${job?.expectedBy ? ` (expected by ${job.expectedBy})` : ''}${job?.id ? `, reference ${job.id}` : ''}.`;
+        break;
+      }
+      case 'restorable':
+        text = `Removed from use, but the provider can still restore it for a while${r.remains ? `: ${r.remains}` : ''}.`;
+        break;
+      case 'action_required':
+        text = openActions > 0
+          ? `Being completed by our staff${r.remains ? `: ${r.remains}` : ''}.`
+          : `Completed by our staff${r.remains ? ` (${r.remains})` : ''}.`;
+        break;
+      case 'retained':
+        text = `Erased${done ? ` (${done})` : ''}, except what we must keep (below).`;
+        break;
+      default:
+        text = `Erased${done ? ` (${done})` : ''}.`;
     }
     if (r.note) text += ` ${r.note}`;
-    return { system: t.system, label: t.label, outcome: r.outcome, text, retained, ...(r.vendorJob ? { vendorJob: r.vendorJob } : {}) };
+    return { system: t.system, label: t.label, outcome, text, retained, ...(r.vendorJob ? { vendorJob: r.vendorJob } : {}) };
   });
 }
 
 export function renderErasureConfirmation(request: RequestView, lines: ErasureLine[]): { subject: string; text: string; html: string } {
-  const pending = lines.some((l) => l.outcome === 'failed');
+  const pending = lines.some((l) => l.outcome === 'failed' || (l.outcome === 'action_required' && /^Being completed/.test(l.text)));
   const subject = pending ? 'Your erasure request: progress update' : 'Your erasure request is complete';
   const text: string[] = [`Erasure request ${request.id} (received ${request.receivedAt.toISOString()}).`, '', 'What happened in each system:'];
   const html: string[] = [`<h1>${esc(subject)}</h1><p>Erasure request <code>${esc(request.id)}</code>, received ${esc(request.receivedAt.toISOString())}.</p><table><tr><th>System</th><th>Result</th></tr>`];
   for (const l of lines) {
     text.push(`  - ${l.label}: ${l.text}`);
-    for (const r of l.retained) text.push(`      Kept: ${r.what} (${r.count} record(s)). ${r.reason}`);
-    html.push(`<tr><td>${esc(l.label)}</td><td>${esc(l.text)}${l.retained
-      .map((r) => `<br><b>Kept:</b> ${esc(r.what)} (${r.count} record(s)). ${esc(r.reason)}`)
-      .join('')}</td></tr>`);
+    const kept = (r: ErasureLine['retained'][number]) => `${r.what} (${r.count} record(s)). ${r.reason}${r.until ? ` Kept until ${r.until}.` : ''}`;
+    for (const r of l.retained) text.push(`      Kept: ${kept(r)}`);
+    html.push(`<tr><td>${esc(l.label)}</td><td>${esc(l.text)}${l.retained.map((r) => `<br><b>Kept:</b> ${esc(kept(r))}`).join('')}</td></tr>`);
   }
   html.push('</table>');
   return { subject, text: text.join('\n'), html: page(subject, html.join('\n')) };

@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import { scrubError } from '../common/scrub.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { JOB, REQUESTS_QUEUE, type RequestJobData } from '../queues/queues.js';
 import { FinalizerService } from './finalizer.service.js';
@@ -29,6 +30,15 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   async process(job: Job<RequestJobData>): Promise<void> {
+    try {
+      await this.handle(job);
+    } catch (err) {
+      // BullMQ keeps the message in Redis: no address may be in it (an SMTP refusal quotes one).
+      throw scrubError(err);
+    }
+  }
+
+  private async handle(job: Job<RequestJobData>): Promise<void> {
     const { requestId } = job.data;
     switch (job.name) {
       case JOB.sendVerification:

@@ -68,7 +68,7 @@ export class RetryService {
       });
       return { round, tasks: failed };
     });
-    await this.enqueue.tasksRun(outcome.tasks.map((t) => t.id), outcome.round);
+    await this.enqueue.tryTasksRun(outcome.tasks, outcome.round);
     this.logger.log(`Request ${requestId}: ${outcome.tasks.length} failed task(s) re-queued by ${actor}`);
     return { id: requestId, status: 'in_progress', retried: outcome.tasks.map((t) => t.system) };
   }

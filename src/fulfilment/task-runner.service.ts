@@ -10,6 +10,7 @@ import {
   type AccessResult,
   type ErasureResult,
   type FailureKind,
+  type OfficerActionSpec,
   type SubjectIdentifiers,
   type SystemRefs,
   type TaskContext,
@@ -21,8 +22,12 @@ export interface AttemptInfo {
   attempt: number;
   /** Whether the job layer will try again if this attempt fails with a retryable error. */
   willRetry: boolean;
+  /** Aborted when the worker shuts down: the task goes back to its lane without spending an attempt. */
   signal: AbortSignal;
 }
+
+const DEFAULT_ACTION_DAYS = 7;
+const DAY = 86_400_000;
 
 export type RunOutcome = 'ended' | 'waiting' | 'already_ended';
 
@@ -42,6 +47,7 @@ interface Ending {
   outcome: string;
   result?: unknown;
   failure?: { kind: FailureKind; message: string };
+  officerActions?: OfficerActionSpec[];
 }
 
 /** Runs one task (one data system for one request) and records its outcome. */
@@ -68,7 +74,7 @@ export class TaskRunnerService {
         WHERE t.id = $1::uuid AND r.id = t.request_id AND r.status = 'in_progress'
           AND t.status IN ('queued', 'running')
     RETURNING t.id, t.system, t.attempts, t.auto_retries, t.refs, r.id AS request_id, r.type::text AS type,
-              r.email, r.subject_identifiers`,
+              r.email, r.subject_identifiers, r.received_at, r.due_at`,
       [taskId],
     );
     const claimed = rows[0];
@@ -80,8 +86,9 @@ export class TaskRunnerService {
       attempts: claimed.attempts,
       autoRetries: claimed.auto_retries,
       refs: claimed.refs,
+      dueAt: claimed.due_at,
     };
-    const request = { type: claimed.type, email: claimed.email, subjectIdentifiers: claimed.subject_identifiers };
+    const request = { type: claimed.type, email: claimed.email ?? '', subjectIdentifiers: claimed.subject_identifiers, receivedAt: claimed.received_at };
 
     const system = this.registry.get(task.system);
     if (!system) {
@@ -102,9 +109,14 @@ export class TaskRunnerService {
         await this.wait(taskId, result);
         return 'waiting';
       }
-      await this.end(task, 'done', { outcome: result.outcome, result });
+      await this.end(task, 'done', { outcome: result.outcome, result, officerActions: result.officerActions });
       return 'ended';
     } catch (err) {
+      if (info.signal.aborted) {
+        // The worker is shutting down: back to the lane, nothing spent (progress is in the refs).
+        await this.prisma.dsarTask.update({ where: { id: taskId }, data: { status: 'queued' } }).catch(() => undefined);
+        throw new TaskDeferred(0);
+      }
       const e = asSystemError(err);
       const message = `${e.kind}: ${e.message}`.slice(0, 500);
       if (e.kind === 'rate_limited' && task.attempts < this.config.taskAttempts + MAX_DEFERRALS) {
@@ -126,7 +138,7 @@ export class TaskRunnerService {
   async check(taskId: string, signal: AbortSignal): Promise<void> {
     const row = await this.prisma.dsarTask.findUnique({ where: { id: taskId }, include: { request: true } });
     if (!row || row.status !== 'waiting') return;
-    const task: TaskState = row;
+    const task: TaskState = { ...row, dueAt: row.request.dueAt };
     const system = this.registry.get(task.system);
     const result = row.result as unknown as ErasureResult | null;
     const job = result?.vendorJob;
@@ -143,13 +155,19 @@ export class TaskRunnerService {
       state = { state: 'pending' as const, status: `check failed (${asSystemError(err).kind})` };
     }
     if (state.state === 'done') {
-      const confirmed: ErasureResult = {
+      // The adapter may say what the whole result is now (other parts can still be scheduled);
+      // otherwise the followed job was all there was to wait for.
+      const confirmed: ErasureResult = state.finalResult ?? {
         ...result,
         outcome: 'erased',
-        vendorJob: { ...job, status: state.status ?? 'done' },
-        note: [result.note, `The vendor confirmed the deletion job finished (${new Date(now).toISOString()}).`].filter(Boolean).join(' '),
+        actions: result.actions.map((a) => (a.how === 'requested' ? { ...a, how: 'deleted' as const } : a)),
       };
-      await this.end(task, 'done', { outcome: 'erased', result: confirmed });
+      const done: ErasureResult = {
+        ...confirmed,
+        vendorJob: { ...job, status: state.status ?? 'done' },
+        note: [confirmed.note, `The vendor confirmed the deletion job finished (${new Date(now).toISOString()}).`].filter(Boolean).join(' '),
+      };
+      await this.end(task, 'done', { outcome: done.outcome, result: done });
       return;
     }
     if (state.state === 'failed') {
@@ -206,14 +224,15 @@ export class TaskRunnerService {
 
   private context(
     task: TaskState,
-    request: { email: string; subjectIdentifiers: unknown },
+    request: { email: string | null; subjectIdentifiers: unknown; receivedAt: Date },
     signal: AbortSignal,
   ): TaskContext {
     let refs: SystemRefs = (task.refs as SystemRefs | null) ?? {};
     return {
       requestId: task.requestId,
       taskId: task.id,
-      subject: (request.subjectIdentifiers as unknown as SubjectIdentifiers | null) ?? { email: request.email },
+      receivedAt: request.receivedAt,
+      subject: (request.subjectIdentifiers as unknown as SubjectIdentifiers | null) ?? { email: request.email ?? '' },
       get refs() {
         return refs;
       },
@@ -239,9 +258,19 @@ export class TaskRunnerService {
         ? new Date(now.getTime() + schedule[task.autoRetries]!)
         : null;
     const result = e.result === undefined || e.result === null ? null : JSON.stringify(e.result);
+    // Officer actions the adapter asked for: due within DEFAULT_ACTION_DAYS (or its own), never after
+    // the request's due date.
+    const dueAt = task.dueAt ?? new Date(now.getTime() + 30 * DAY);
+    const actions = (e.officerActions ?? []).map((a) => ({
+      kind: a.kind,
+      instructions: a.instructions,
+      outcome_when_done: a.outcomeWhenDone,
+      due_at: new Date(Math.max(now.getTime() + 3_600_000, Math.min(now.getTime() + (a.dueInDays ?? DEFAULT_ACTION_DAYS) * DAY, dueAt.getTime()))).toISOString(),
+    }));
     const details = JSON.stringify({
       system: task.system,
       outcome: e.outcome,
+      ...(actions.length ? { officerActions: actions.map((a) => a.kind) } : {}),
       ...(e.failure ? { failure: e.failure.kind, nextRetryAt: nextRetryAt?.toISOString() ?? null } : {}),
     });
     // The subquery in RETURNING reads the row as it was before this statement: the old status.
@@ -251,18 +280,23 @@ export class TaskRunnerService {
             SET status = $2::task_status, outcome = $3, last_error = $4, failure_kind = $5,
                 result = COALESCE($6::jsonb, result), finished_at = $7, next_retry_at = $8,
                 next_check_at = NULL, updated_at = $7
-          WHERE id = $1::uuid AND status NOT IN ('done', 'skipped', 'failed')
-      RETURNING id, request_id, (SELECT status::text FROM dsar_tasks o WHERE o.id = $1::uuid) AS from_status
+          WHERE id = $1::uuid AND status NOT IN ('done', 'skipped', 'failed', 'cancelled')
+      RETURNING id, request_id, system, (SELECT status::text FROM dsar_tasks o WHERE o.id = $1::uuid) AS from_status
+       ), acts AS (
+         INSERT INTO officer_actions (id, request_id, task_id, system, kind, status, instructions, due_at, outcome_when_done, created_at)
+         SELECT gen_random_uuid(), ended.request_id, ended.id, ended.system, a.kind, 'open', a.instructions, a.due_at, a.outcome_when_done, $7
+           FROM ended, jsonb_to_recordset($10::jsonb) AS a(kind text, instructions text, due_at timestamptz, outcome_when_done text)
+         ON CONFLICT (task_id, kind) DO NOTHING
        )
        INSERT INTO audit_events (request_id, task_id, actor, action, from_status, to_status, details, created_at)
        SELECT request_id, id, 'system', 'task_ended', from_status, $2, $9::jsonb, $7 FROM ended
        RETURNING task_id AS id`,
-      [task.id, status, e.outcome, e.failure?.message ?? null, e.failure?.kind ?? null, result, now, nextRetryAt, details],
+      [task.id, status, e.outcome, e.failure?.message ?? null, e.failure?.kind ?? null, result, now, nextRetryAt, details, JSON.stringify(actions)],
     );
     if (ended.length === 0) return;
     const [state] = await this.prisma.sql<{ round: number; open: string }>(
       `SELECT r.round,
-              (SELECT count(*) FROM dsar_tasks t WHERE t.request_id = r.id AND t.status NOT IN ('done', 'skipped', 'failed')) AS open
+              (SELECT count(*) FROM dsar_tasks t WHERE t.request_id = r.id AND t.status NOT IN ('done', 'skipped', 'failed', 'cancelled')) AS open
          FROM dsar_requests r WHERE r.id = $1::uuid`,
       [task.requestId],
     );
@@ -277,6 +311,7 @@ interface TaskState {
   attempts: number;
   autoRetries: number;
   refs: unknown;
+  dueAt?: Date;
 }
 
 interface ClaimedRow {
@@ -287,8 +322,10 @@ interface ClaimedRow {
   refs: unknown;
   request_id: string;
   type: 'access' | 'erasure';
-  email: string;
+  email: string | null;
   subject_identifiers: unknown;
+  received_at: Date;
+  due_at: Date;
 }
 
 function asSystemError(err: unknown): DataSystemError {

@@ -1,33 +1,63 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
-import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import {
   JOB,
   REQUESTS_QUEUE,
-  TASKS_QUEUE,
+  checkJobOptions,
   jobId,
+  laneName,
   requestJobOptions,
   taskJobOptions,
   type RequestJobData,
   type TaskJobData,
 } from './queues.js';
 
+// How long the API waits for Redis before answering without it (the reconciler queues the work later).
+const FAST_TIMEOUT_MS = 500;
+
+export interface TaskRef {
+  id: string;
+  system: string;
+}
+
 /** Puts work on the queues. Called after the database transaction that decided it has committed. */
 @Injectable()
-export class EnqueueService {
+export class EnqueueService implements OnModuleDestroy {
+  private readonly logger = new Logger(EnqueueService.name);
+  private readonly lanes = new Map<string, Queue<TaskJobData>>();
+  private laneConnection?: Redis;
+
   constructor(
     @InjectQueue(REQUESTS_QUEUE) private readonly requests: Queue<RequestJobData>,
-    @InjectQueue(TASKS_QUEUE) private readonly tasks: Queue<TaskJobData>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async verification(requestId: string, nonce: string = randomUUID()): Promise<void> {
-    await this.requests.add(JOB.sendVerification, { requestId }, {
-      ...requestJobOptions(),
-      jobId: jobId.verification(requestId, nonce),
-    });
+  /** The lane (queue) of one data system; every lane of this process shares one connection. */
+  lane(system: string): Queue<TaskJobData> {
+    let q = this.lanes.get(system);
+    if (!q) {
+      this.laneConnection ??= new Redis(this.config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'dsar-lanes-producer' });
+      q = new Queue<TaskJobData>(laneName(system), { connection: this.laneConnection, prefix: this.config.queuePrefix });
+      this.lanes.set(system, q);
+    }
+    return q;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((q) => q.close().catch(() => undefined)));
+    if (this.laneConnection) await this.laneConnection.quit().catch(() => this.laneConnection?.disconnect());
+  }
+
+  async verification(requestId: string, tag: string): Promise<void> {
+    await this.requests.add(JOB.sendVerification, { requestId }, { ...requestJobOptions(), jobId: jobId.verification(requestId, tag) });
+  }
+
+  /** From the API: never holds an answer to the subject hostage to Redis (the reconciler catches up). */
+  async tryVerification(requestId: string, tag: string): Promise<boolean> {
+    return this.fast('verification', () => this.verification(requestId, tag));
   }
 
   // `suffix` gives the reconciler a fresh job id when a finished job with the plain id is still kept.
@@ -35,23 +65,33 @@ export class EnqueueService {
     await this.requests.add(JOB.plan, { requestId }, { ...requestJobOptions(), jobId: jobId.plan(requestId) + suffix });
   }
 
-  async finalize(requestId: string, round: number, suffix = ''): Promise<void> {
-    await this.requests.add(JOB.finalize, { requestId }, {
-      ...requestJobOptions(),
-      jobId: jobId.finalize(requestId, round) + suffix,
-    });
+  async tryPlan(requestId: string): Promise<boolean> {
+    return this.fast('plan', () => this.plan(requestId));
   }
 
-  async tasksRun(taskIds: string[], round: number): Promise<void> {
-    if (taskIds.length === 0) return;
+  async finalize(requestId: string, round: number, suffix = ''): Promise<void> {
+    await this.requests.add(JOB.finalize, { requestId }, { ...requestJobOptions(), jobId: jobId.finalize(requestId, round) + suffix });
+  }
+
+  async tryFinalize(requestId: string, round: number): Promise<boolean> {
+    return this.fast('finalize', () => this.finalize(requestId, round));
+  }
+
+  /** Each task on its system's lane. */
+  async tasksRun(tasks: TaskRef[], round: number): Promise<void> {
+    if (tasks.length === 0) return;
     const opts = taskJobOptions(this.config.taskAttempts, this.config.taskBackoffMs);
-    await this.tasks.addBulk(
-      taskIds.map((taskId) => ({
-        name: JOB.runTask,
-        data: { taskId },
-        opts: { ...opts, jobId: jobId.runTask(taskId, round) },
-      })),
+    const bySystem = new Map<string, TaskRef[]>();
+    for (const t of tasks) bySystem.set(t.system, [...(bySystem.get(t.system) ?? []), t]);
+    await Promise.all(
+      [...bySystem].map(([system, list]) =>
+        this.lane(system).addBulk(list.map((t) => ({ name: JOB.runTask, data: { taskId: t.id }, opts: { ...opts, jobId: jobId.runTask(t.id, round) } }))),
+      ),
     );
+  }
+
+  async tryTasksRun(tasks: TaskRef[], round: number): Promise<boolean> {
+    return this.fast('tasks', () => this.tasksRun(tasks, round));
   }
 
   /**
@@ -60,25 +100,20 @@ export class EnqueueService {
    * Returns whether a job was (re-)added. Using the plain id (never a suffix) means the next
    * reconciliation sees this job alive instead of adding yet another one.
    */
-  async ensureTaskJob(taskId: string, round: number): Promise<boolean> {
-    const job = await this.tasks.getJob(jobId.runTask(taskId, round));
+  async ensureTaskJob(task: TaskRef, round: number): Promise<boolean> {
+    const job = await this.lane(task.system).getJob(jobId.runTask(task.id, round));
     if (job) {
       const state = await job.getState();
       if (['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state)) return false;
       await job.remove();
     }
-    await this.tasksRun([taskId], round);
+    await this.tasksRun([task], round);
     return true;
   }
 
-  async taskChecks(tasks: { id: string; checks: number }[]): Promise<void> {
-    if (tasks.length === 0) return;
-    await this.tasks.addBulk(
-      tasks.map((t) => ({
-        name: JOB.checkTask,
-        data: { taskId: t.id },
-        opts: { ...requestJobOptions(), attempts: 1, jobId: jobId.checkTask(t.id, t.checks) },
-      })),
+  async taskChecks(tasks: (TaskRef & { dueAtMs: number })[]): Promise<void> {
+    await Promise.all(
+      tasks.map((t) => this.lane(t.system).add(JOB.checkTask, { taskId: t.id }, { ...checkJobOptions(), jobId: jobId.checkTask(t.id, t.dueAtMs) })),
     );
   }
 
@@ -87,7 +122,25 @@ export class EnqueueService {
     await this.requests.upsertJobScheduler('maintenance', { every: everyMs }, {
       name: JOB.maintenance,
       data: { requestId: '' },
-      opts: { removeOnComplete: true, removeOnFail: 100 },
+      opts: { removeOnComplete: true, removeOnFail: 100, stackTraceLimit: 0 },
     });
+  }
+
+  private async fast(what: string, add: () => Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        add(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${FAST_TIMEOUT_MS} ms`)), FAST_TIMEOUT_MS);
+        }),
+      ]);
+      return true;
+    } catch (err) {
+      this.logger.warn(`Could not queue ${what} now (${(err as Error).message.slice(0, 120)}); the reconciler will`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -15,7 +15,7 @@ describe('request lifecycle', () => {
   test('nothing skips verification and nothing leaves a terminal status', () => {
     expect(canTransition('awaiting_verification', 'in_progress')).toBe(false);
     expect(canTransition('awaiting_verification', 'completed')).toBe(false);
-    for (const terminal of ['completed', 'expired', 'rejected'] as const) {
+    for (const terminal of ['completed', 'expired', 'rejected', 'denied'] as const) {
       for (const to of ['awaiting_verification', 'verified', 'in_progress', 'completed', 'failed'] as const) {
         expect(canTransition(terminal, to)).toBe(false);
       }
@@ -34,5 +34,22 @@ describe('request lifecycle', () => {
     expect(statusWhenTasksEnded(['done', 'skipped', 'done'])).toBe('completed');
     expect(statusWhenTasksEnded(['done', 'failed'])).toBe('failed');
     expect(() => statusWhenTasksEnded(['done', 'running'])).toThrow('not ended');
+    expect(() => statusWhenTasksEnded(['done', 'waiting'])).toThrow('not ended');
+  });
+
+  test('open officer actions keep a request from completing; a failed task comes first', () => {
+    expect(statusWhenTasksEnded(['done', 'done'], 1)).toBe('awaiting_action');
+    expect(statusWhenTasksEnded(['done', 'failed'], 2)).toBe('failed');
+    expect(statusWhenTasksEnded(['done', 'cancelled'], 0)).toBe('completed');
+    expect(canTransition('awaiting_action', 'completed')).toBe(true);
+    expect(canTransition('awaiting_action', 'awaiting_verification')).toBe(false);
+    expect(isOpen('awaiting_action')).toBe(true);
+  });
+
+  test('an officer can deny any open request, and nothing else', () => {
+    for (const from of ['awaiting_verification', 'verified', 'in_progress', 'failed', 'awaiting_action'] as const) {
+      expect(canTransition(from, 'denied')).toBe(true);
+    }
+    for (const from of ['completed', 'expired', 'rejected'] as const) expect(canTransition(from, 'denied')).toBe(false);
   });
 });

@@ -1,24 +1,41 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { FailureLimiter } from '../common/rate-limit.js';
+import { RateLimitStore } from '../common/rate-limit.store.js';
 import { UuidPipe } from '../common/uuid.pipe.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { esc, page } from '../mail/html.js';
 import { CreateRequestDto, normaliseEmail, VerifyRequestDto } from './requests.dto.js';
-import { publicView, RequestsService, type PublicRequestView } from './requests.service.js';
+import { publicView, RECEIVED, RequestsService, type PublicRequestView } from './requests.service.js';
 
 @Controller('v1/requests')
 export class RequestsController {
-  constructor(private readonly requests: RequestsService) {}
+  private readonly wrongTokens: FailureLimiter;
+
+  constructor(
+    private readonly requests: RequestsService,
+    store: RateLimitStore,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.wrongTokens = new FailureLimiter(store, 'wrong-token', config.rateLimit.wrongTokensPerMinute, 'wrong verification links');
+  }
 
   @Post()
   @HttpCode(202)
-  async create(@Body() body: CreateRequestDto): Promise<PublicRequestView> {
-    return publicView(await this.requests.submit(body.type, normaliseEmail(body.email)));
+  async create(@Body() body: CreateRequestDto): Promise<typeof RECEIVED> {
+    return this.requests.submit(body.type, normaliseEmail(body.email));
   }
 
   @Post(':id/verify')
   @HttpCode(200)
-  async verify(@Param('id', UuidPipe) id: string, @Body() body: VerifyRequestDto): Promise<PublicRequestView> {
-    return publicView(await this.requests.verify(id, body.token));
+  async verify(@Param('id', UuidPipe) id: string, @Body() body: VerifyRequestDto, @Req() req: Request): Promise<PublicRequestView> {
+    await this.wrongTokens.check(req);
+    try {
+      return publicView(await this.requests.verify(id, body.token));
+    } catch (err) {
+      if ((err as { wrongToken?: boolean }).wrongToken) await this.wrongTokens.failed(req);
+      throw err;
+    }
   }
 
   // The link in the verification e-mail opens this page. It does not verify by itself (mail

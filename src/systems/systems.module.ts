@@ -24,7 +24,7 @@ const LIMITER_REDIS = Symbol('LIMITER_REDIS');
         product,
         ...createProcessorSystems(
           config.vendors,
-          new VendorLimiter(redis, { prefix: config.queuePrefix, rules: config.vendorLimits }),
+          new VendorLimiter(redis, { prefix: config.queuePrefix, rules: config.vendorLimits, maxWaitMs: config.vendorMaxWaitMs }),
         ),
       ],
       inject: [ProductDbSystem, APP_CONFIG, LIMITER_REDIS],

@@ -16,6 +16,7 @@ export function makeCtx(subject: { email: string; userId?: string }, fake?: Fake
   const saved: SystemRefs = { ...refs };
   const savedAtLogLength: number[] = [];
   const ctx: TaskContext = {
+    receivedAt: new Date(),
     requestId: 'req-1',
     taskId: 'task-1',
     subject,

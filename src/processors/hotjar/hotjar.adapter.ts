@@ -38,7 +38,7 @@ export class HotjarAdapter implements DataSystem {
     const body = await this.lookup(ctx, false);
     // Whether Hotjar holds anything is only known from its report, so this says neither found nor not_found.
     return {
-      outcome: 'requested',
+      outcome: 'action_required',
       items: [],
       records: [{ request: 'user-lookup', response: body ?? null }],
       note: `Hotjar accepted the user lookup; the report is delivered by Hotjar to the account out of band, not in the API response. ${SCOPE_NOTE}`,

@@ -86,7 +86,10 @@ export interface VendorLimiterOptions {
   prefix: string;
   /** Rules by "<vendor>" or "<vendor>:<bucket>"; a bucket without its own rule uses the vendor's. */
   rules: Record<string, LimitRule | undefined>;
-  /** Longer waits go back to the job layer instead of holding a worker slot (default 250 ms). */
+  /**
+   * Longer waits go back to the job layer (default 250 ms). Lanes wait much longer (VENDOR_MAX_WAIT_SECONDS):
+   * a task waiting in its own lane holds up no other system, and keeps its progress.
+   */
   maxWaitMs?: number;
   /** Lease of a concurrency slot, so a dead worker's slot comes back (default 120 s). */
   leaseMs?: number;
@@ -124,13 +127,14 @@ export class VendorLimiter {
       const token = randomUUID();
       const zkey = `${this.opts.prefix}:limit:${key}:inflight`;
       const deadline = Date.now() + this.maxWaitMs;
-      for (;;) {
+      // Poll for a free lease, quickly at first, then less often (many tasks may wait in a lane).
+      for (let pause = 20; ; pause = Math.min(pause * 1.5, 250)) {
         const ok = await this.redis.eval(ACQUIRE, 1, zkey, rule.maxConcurrent, token, this.leaseMs);
         if (ok === 1) break;
         if (Date.now() > deadline) {
           throw new DataSystemError('rate_limited', `${vendor}: ${rule.maxConcurrent} calls already in flight`, 1000);
         }
-        await sleep(25 + Math.random() * 25, signal);
+        await sleep(pause + Math.random() * pause, signal);
       }
       release = () => void this.redis.zrem(zkey, token).catch(() => undefined);
     }

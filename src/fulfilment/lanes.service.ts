@@ -1,0 +1,97 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, UnrecoverableError, Worker, type Job, type MinimalJob } from 'bullmq';
+import { redisOptions } from '../common/redis.js';
+import { scrubError } from '../common/scrub.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { backoffDelay, JOB, laneName, type TaskJobData } from '../queues/queues.js';
+import { DataSystemError } from '../systems/data-system.js';
+import { SystemRegistry } from '../systems/registry.js';
+import { TaskDeferred, TaskRunnerService } from './task-runner.service.js';
+import { lockSettings, startWorker } from './worker-settings.js';
+
+// On shutdown, active jobs get this long to finish their current call before waits are cut short
+// (a task cut short goes back to its lane without spending an attempt).
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/**
+ * One lane per data system: a queue and a consumer with its own concurrency, so that a slow or
+ * rate-limited vendor never holds up another. A task that must wait for its vendor's next slot
+ * waits inside its lane (the wait costs a slot of that lane only), keeping its progress.
+ */
+@Injectable()
+export class LaneWorkers implements OnApplicationBootstrap {
+  readonly workers = new Map<string, Worker<TaskJobData>>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly runner: TaskRunnerService,
+    private readonly registry: SystemRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    for (const system of this.registry.all()) {
+      const worker = new Worker<TaskJobData>(laneName(system.key), (job, token) => this.process(job, token), {
+        connection: redisOptions(this.config.redisUrl),
+        prefix: this.config.queuePrefix,
+        autorun: false,
+        ...lockSettings(this.config),
+        settings: {
+          // 'vendor' backoff: wait what the vendor asked for (429), else exponential with jitter.
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error, job?: MinimalJob) =>
+            backoffDelay(
+              attemptsMade,
+              typeof job?.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 1000) : 1000,
+              err instanceof DataSystemError ? err.retryAfterMs : undefined,
+            ),
+        },
+      });
+      startWorker(worker, this.config, this.concurrency(system.key));
+      this.workers.set(system.key, worker);
+    }
+  }
+
+  concurrency(system: string): number {
+    return this.config.laneConcurrency[system] ?? this.config.workerConcurrency;
+  }
+
+  /** Stops taking jobs, lets active ones finish (waits are cut after a grace period), closes. */
+  async close(): Promise<void> {
+    const timer = setTimeout(() => this.stopping.abort(), SHUTDOWN_GRACE_MS);
+    try {
+      await Promise.all([...this.workers.values()].map((w) => w.close()));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async process(job: Job<TaskJobData>, token?: string): Promise<void> {
+    // A signal of its own per job (a long-lived shared one would collect a listener per call),
+    // aborted when the worker shuts down.
+    const controller = new AbortController();
+    const onStop = () => controller.abort();
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    const attempts = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    try {
+      if (job.name === JOB.checkTask) {
+        await this.runner.check(job.data.taskId, controller.signal);
+        return;
+      }
+      await this.runner.run(job.data.taskId, { attempt, willRetry: attempt < attempts, signal: controller.signal });
+    } catch (err) {
+      if (err instanceof TaskDeferred && token) {
+        // Rate limited or shutting down: run again later without spending an attempt.
+        await job.moveToDelayed(Date.now() + err.delayMs + Math.floor(Math.random() * 250), token);
+        throw new DelayedError();
+      }
+      // The runner has recorded the failure; rethrow (scrubbed: BullMQ keeps it in Redis) so
+      // BullMQ schedules the next attempt, or stops at the last one.
+      if (attempt >= attempts) throw new UnrecoverableError(scrubError(err as Error).message);
+      throw scrubError(err);
+    } finally {
+      this.stopping.signal.removeEventListener('abort', onStop);
+    }
+  }
+}
+
