@@ -97,7 +97,7 @@ export function buildAccessReport(request: RequestView, tasks: TaskView[], now =
       entity: p.entity,
       country: p.country,
       role: p.role,
-      current: p.current,
+      current: p.inMap.includes('current'),
     })),
   };
 }

@@ -1,6 +1,20 @@
-// The product's personal-data map: every item held about a user, where it comes from, why it is
-// held and who receives it. Access reports are built from this; keep it in step with the product's
-// published privacy documentation.
+// The product's personal-data map: every item held about a user, where it comes from, what it is used
+// for and who receives it for that use, how long it is kept, and the processors with their seat, role
+// and the data exchanged with them. The Art. 15 access report is built from this.
+//
+// It restates, in our own words, the product's published data map in its two versions (`current`,
+// and `earlier`, which named Inline Manual and not Pardot); test/inventory/seeds.spec.ts checks every
+// fact of both versions against this file. Where the map says nothing we write NOT_STATED rather than
+// guess: retention periods, transfer safeguards and Azure's entity and region are for the company to
+// fill in.
+
+export const NOT_STATED = 'Not stated in our data map';
+
+export type MapVersion = 'current' | 'earlier';
+
+const BOTH: readonly MapVersion[] = ['current', 'earlier'];
+const CURRENT: readonly MapVersion[] = ['current'];
+const EARLIER: readonly MapVersion[] = ['earlier'];
 
 export type ProcessorKey =
   | 'auth0'
@@ -12,300 +26,528 @@ export type ProcessorKey =
   | 'inline-manual'
   | 'azure-app-insights';
 
-export interface Processor {
-  key: ProcessorKey;
-  name: string;
-  /** Legal entity and seat, as stated in the data map. */
-  entity: string;
-  country: string;
-  /** What the product uses the processor for. */
-  role: string;
-  /** False for processors that appear only in an earlier version of the data map. */
-  current: boolean;
+export interface Use {
+  purpose: string;
+  /** Who receives the item for this purpose; absent: the company itself uses it. */
+  recipient?: ProcessorKey;
+  /** Qualifies what is shared, where only part of the item is. */
+  note?: string;
+  /** Versions of the data map that state this pairing; empty: the product's own record, not in the map. */
+  inMap: readonly MapVersion[];
 }
 
 export interface Recipient {
   processor: ProcessorKey;
-  /** Qualifies what is shared, where only part of the item is sent. */
   note?: string;
 }
 
-export interface DataItem {
-  key: string;
-  label: string;
-  sources: string[];
-  purposes: string[];
-  recipients: Recipient[];
+export interface Profiling {
+  what: string;
+  logic: string;
+  consequences: string;
+  /** A decision based solely on automated processing with legal or similarly significant effects (Art. 22). */
+  art22Decision: boolean;
 }
 
-export const PROCESSORS: Record<ProcessorKey, Processor> = {
-  auth0: {
-    key: 'auth0',
-    name: 'Auth0',
-    entity: 'Auth0, Inc., Bellevue, WA',
-    country: 'United States',
-    role: 'Identity platform: sign-up and sign-in',
-    current: true,
-  },
-  amplitude: {
-    key: 'amplitude',
-    name: 'Amplitude',
-    entity: 'Amplitude Inc., San Francisco, CA',
-    country: 'United States',
-    role: 'Product analytics: how the product is used',
-    current: true,
-  },
-  hotjar: {
-    key: 'hotjar',
-    name: 'Hotjar',
-    entity: "Hotjar Limited, St Julian's",
-    country: 'Malta',
-    role: 'Behaviour and feedback analytics to improve the user experience',
-    current: true,
-  },
-  intercom: {
-    key: 'intercom',
-    name: 'Intercom',
-    entity: 'Intercom R&D Unlimited Company, Dublin',
-    country: 'Ireland',
-    role: 'Customer messaging: support requests and product messages',
-    current: true,
-  },
-  pardot: {
-    key: 'pardot',
-    name: 'Pardot (Salesforce Account Engagement)',
-    entity: 'Salesforce Pardot, San Francisco, CA',
-    country: 'United States',
-    role: 'B2B marketing automation: lead management, e-mail marketing, usage insight',
-    current: true,
-  },
-  sendgrid: {
-    key: 'sendgrid',
-    name: 'SendGrid',
-    entity: 'SendGrid, Inc., Denver, CO',
-    country: 'United States',
-    role: 'E-mail delivery: service and subscription notifications',
-    current: true,
-  },
-  'inline-manual': {
-    key: 'inline-manual',
-    name: 'Inline Manual',
-    entity: 'Inline Manual Ltd, London',
-    country: 'United Kingdom',
-    role: 'Interactive onboarding guides (named in an earlier version of the data map)',
-    current: false,
-  },
-  'azure-app-insights': {
-    key: 'azure-app-insights',
-    name: 'Microsoft Azure Application Insights',
-    entity: 'Microsoft (Azure, which hosts all customer data)',
-    country: 'per the Azure region of the deployment',
-    role: 'Diagnostics: debugging and problem analysis',
-    current: true,
-  },
-};
+export interface Processor {
+  key: ProcessorKey;
+  name: string;
+  /** Legal entity, as the data map names it. */
+  entity: string;
+  /** Registered office, as the data map gives it. */
+  office: string;
+  country: string;
+  /** null: the data map does not say where the processor is. */
+  inEea: boolean | null;
+  /** Safeguard for the transfer outside the EEA (Art. 15(2), Art. 46); set whenever inEea is not true. */
+  safeguard?: string;
+  role: string;
+  /** Items the company sends to the processor, over all versions of the map (per item: see its uses). */
+  sends: readonly DataItemKey[];
+  /** Items the company receives from the processor. */
+  receives: readonly DataItemKey[];
+  /** Where only part of an item is exchanged. */
+  notes?: Partial<Record<DataItemKey, string>>;
+  /** Versions of the data map that name the processor. */
+  inMap: readonly MapVersion[];
+  /** The processor stores all customer data (hosting), not only the items in `sends`. */
+  hostsAllData?: true;
+  profiling?: Profiling;
+}
 
-const SIGN_UP = 'You, when signing up';
-const BROWSER = 'Read from your browser';
-const NETWORK = 'Derived from the network connection to your device';
-const SYSTEM = 'Generated by the product';
-const DIAGNOSTICS = 'Diagnostics (debugging and problem analysis)';
+// Where items come from, and what they are used for. Exported so that the seed test can map the
+// published map's phrases onto them.
+export const SOURCES = {
+  signUp: 'You, when signing up',
+  profilePage: 'You, on your profile page',
+  invitedBy: 'Another user, when inviting you to a project',
+  inviting: 'You, when inviting others to a project',
+  paymentDetails: 'You, when entering payment details',
+  usingProduct: 'You, while using the product',
+  planChanges: 'You, when managing your subscription',
+  planAtSignUp: 'Assigned by the product when you signed up',
+  generatedAtSignUp: 'Generated by the product when you signed up',
+  activityLog: 'Recorded by the product when you do something in it',
+  browser: 'Read from your browser',
+  network: 'Derived from the network connection to your device',
+  setByOtherUser: 'Set by another user who has the permission to do so',
+} as const;
 
-export const DATA_ITEMS = [
+export const PURPOSES = {
+  profile: 'Your user profile: managing its information',
+  uniqueId: 'Identifying you uniquely in the product',
+  accountRecovery: 'Account recovery and verification',
+  accessControl: 'Deciding what you can access in the product',
+  content: 'The product itself: everything you type in, including what comments, earlier versions and workflows say about you',
+  invitations: 'Invitations: inviting new users to projects',
+  billingInvoicing: 'Billing: invoicing',
+  billingInvoicesReports: 'Billing: invoices and billing reports',
+  billingReportsSubscription: 'Billing: billing reports and managing your subscription',
+  billingIdentify: 'Billing: identifying you in the billing system',
+  billingSubscription: 'Billing: managing your subscription',
+  signIn: 'Sign-in: authenticating you when you sign in',
+  notifications: 'E-mail: service and subscription notifications',
+  support: 'Support requests and other communication between you and us',
+  analytics: 'Analytics: tracking and analysing how the product is used',
+  diagnostics: 'Diagnostics: debugging and analysing problems',
+  onboarding: 'Onboarding: interactive guides for users',
+  marketing:
+    'Marketing and sales: generating and qualifying leads (lead scoring), shortening sales cycles and measuring ' +
+    'marketing return, and seeing how the product is used to improve the user experience',
+} as const;
+
+const own = (purpose: string, inMap: readonly MapVersion[] = BOTH): Use => ({ purpose, inMap });
+const to = (recipient: ProcessorKey, purpose: string, inMap: readonly MapVersion[] = BOTH, note?: string): Use => ({
+  purpose,
+  recipient,
+  inMap,
+  ...(note ? { note } : {}),
+});
+
+// This service itself keeps issued invoices, which carry the billing name, address and payer ID, when an
+// account is erased: tax and accounting law requires it (INVOICE_RETENTION_REASON in
+// src/systems/product-db.system.ts). Nothing else about retention is in the map.
+const ON_INVOICES =
+  'Issued invoices that carry it are kept for the period tax and accounting law requires (up to 10 years). ' +
+  `Otherwise: ${NOT_STATED.toLowerCase()}`;
+
+interface ItemDef {
+  key: string;
+  label: string;
+  sources: readonly string[];
+  uses: readonly Use[];
+  retention: string;
+  readable: boolean;
+  notShown?: { heldBy: ProcessorKey; why: string };
+}
+
+const DEFS = [
   {
     key: 'user_id',
     label: 'User ID',
-    sources: [`${SYSTEM} at sign-up`],
-    purposes: ['Identifies you uniquely in the product', 'Sign-in', 'Analytics', 'Support', DIAGNOSTICS],
-    recipients: [
-      { processor: 'auth0' },
-      { processor: 'amplitude' },
-      { processor: 'intercom' },
-      { processor: 'pardot' },
-      { processor: 'azure-app-insights' },
+    sources: [SOURCES.generatedAtSignUp],
+    uses: [
+      own(PURPOSES.uniqueId),
+      to('auth0', PURPOSES.signIn),
+      to('amplitude', PURPOSES.analytics),
+      to('intercom', PURPOSES.support),
+      to('pardot', PURPOSES.marketing, CURRENT),
+      to('azure-app-insights', PURPOSES.diagnostics),
     ],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'email',
     label: 'E-mail address',
-    sources: [SIGN_UP, 'Another user, when inviting you to a project'],
-    purposes: [
-      'Your user profile',
-      'Sign-in',
-      'Invoices and billing reports',
-      'Service and subscription notifications',
-      'Project invitations',
-      'Support and product messages',
-      'Analytics',
-      DIAGNOSTICS,
+    sources: [SOURCES.signUp, SOURCES.invitedBy],
+    uses: [
+      own(PURPOSES.profile),
+      to('auth0', PURPOSES.signIn),
+      own(PURPOSES.billingInvoicesReports),
+      to('sendgrid', PURPOSES.notifications),
+      own(PURPOSES.invitations),
+      to('intercom', PURPOSES.support),
+      to('pardot', PURPOSES.marketing, CURRENT),
+      to('amplitude', PURPOSES.analytics, BOTH, 'domain part only'),
+      to('inline-manual', PURPOSES.onboarding, EARLIER),
+      to('azure-app-insights', PURPOSES.diagnostics),
     ],
-    recipients: [
-      { processor: 'auth0' },
-      { processor: 'sendgrid' },
-      { processor: 'intercom' },
-      { processor: 'pardot' },
-      { processor: 'amplitude', note: 'domain part only' },
-      { processor: 'inline-manual' },
-      { processor: 'azure-app-insights' },
-    ],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'name',
     label: 'Name (first and last name)',
-    sources: [SIGN_UP, 'You, on your profile page', 'Another user, when inviting you to a project'],
-    purposes: ['Your user profile', 'Billing reports and subscription management', 'Support and product messages'],
-    recipients: [
-      { processor: 'intercom' },
-      { processor: 'pardot' },
-      { processor: 'inline-manual', note: 'first name' },
-      { processor: 'amplitude', note: 'per the earlier version of the data map' },
+    sources: [SOURCES.signUp, SOURCES.profilePage, SOURCES.invitedBy],
+    uses: [
+      own(PURPOSES.profile),
+      own(PURPOSES.billingReportsSubscription),
+      to('intercom', PURPOSES.support),
+      to('pardot', PURPOSES.marketing, CURRENT),
+      to('inline-manual', PURPOSES.onboarding, EARLIER, 'first name only'),
+      to('amplitude', PURPOSES.analytics, EARLIER),
     ],
+    retention: ON_INVOICES,
+    readable: true,
   },
   {
     key: 'phone_number',
     label: 'Phone number',
-    sources: [SIGN_UP],
-    purposes: ['Account recovery and verification', 'Support and product messages'],
-    recipients: [{ processor: 'intercom' }, { processor: 'pardot' }],
+    sources: [SOURCES.signUp],
+    uses: [own(PURPOSES.accountRecovery), to('intercom', PURPOSES.support), to('pardot', PURPOSES.marketing, CURRENT)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'business_role',
     label: 'Business role',
-    sources: [SIGN_UP],
-    purposes: ['Support and product messages', 'Analytics', 'Marketing'],
-    recipients: [{ processor: 'intercom' }, { processor: 'amplitude' }, { processor: 'pardot' }],
+    sources: [SOURCES.signUp],
+    uses: [
+      to('intercom', PURPOSES.support),
+      to('amplitude', PURPOSES.analytics),
+      to('pardot', PURPOSES.marketing, CURRENT),
+    ],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'business_type',
     label: 'Business type',
-    sources: [SIGN_UP],
-    purposes: ['Support and product messages', 'Analytics', 'Marketing'],
-    recipients: [{ processor: 'intercom' }, { processor: 'amplitude' }, { processor: 'pardot' }],
+    sources: [SOURCES.signUp],
+    uses: [
+      to('intercom', PURPOSES.support),
+      to('amplitude', PURPOSES.analytics),
+      to('pardot', PURPOSES.marketing, CURRENT),
+    ],
+    retention: NOT_STATED,
+    readable: true,
   },
+  // Company, country and state appear only in the list of what Pardot is sent: the map gives no source.
   {
     key: 'company',
     label: 'Company',
-    sources: ['You'],
-    purposes: ['Marketing and lead management'],
-    recipients: [{ processor: 'pardot' }],
+    sources: [NOT_STATED],
+    uses: [to('pardot', PURPOSES.marketing, CURRENT)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'country',
     label: 'Country and state',
-    sources: ['You'],
-    purposes: ['Marketing and lead management'],
-    recipients: [{ processor: 'pardot' }],
+    sources: [NOT_STATED],
+    uses: [to('pardot', PURPOSES.marketing, CURRENT)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'address',
     label: 'Billing address',
-    sources: ['You, when entering payment details'],
-    purposes: ['Invoicing'],
-    recipients: [],
+    sources: [SOURCES.paymentDetails],
+    uses: [own(PURPOSES.billingInvoicing)],
+    retention: ON_INVOICES,
+    readable: true,
   },
   {
+    // The map's source column for the payer ID repeats the item's name: no source is given.
     key: 'payer_id',
     label: 'Payer ID',
-    sources: [`${SYSTEM} for billing`],
-    purposes: ['Identifies you in the billing system'],
-    recipients: [],
+    sources: [NOT_STATED],
+    uses: [own(PURPOSES.billingIdentify)],
+    retention: ON_INVOICES,
+    readable: true,
   },
   {
     key: 'subscription_plan',
     label: 'Subscription plan',
-    sources: [`${SYSTEM} at sign-up`, 'You, when changing plans'],
-    purposes: ['Subscription management and billing'],
-    recipients: [{ processor: 'inline-manual' }],
+    sources: [SOURCES.planAtSignUp, SOURCES.planChanges],
+    uses: [own(PURPOSES.billingSubscription), to('inline-manual', PURPOSES.onboarding, EARLIER)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'user_role',
     label: 'User role in projects',
-    sources: ['Another user with the permission to manage project members'],
-    purposes: ['Decides what you can see and do in the product'],
-    recipients: [],
+    sources: [SOURCES.setByOtherUser],
+    uses: [own(PURPOSES.accessControl)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'user_creation_date',
     label: 'Account creation date',
-    sources: [`${SYSTEM} at sign-up`],
-    purposes: [DIAGNOSTICS, 'Onboarding guides'],
-    recipients: [{ processor: 'azure-app-insights' }, { processor: 'inline-manual' }],
+    sources: [SOURCES.generatedAtSignUp],
+    uses: [to('azure-app-insights', PURPOSES.diagnostics), to('inline-manual', PURPOSES.onboarding, EARLIER)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'content',
     label: 'Content you wrote',
-    sources: ['You, while using the product'],
-    purposes: [
-      'The product itself: everything you type in, including comments, earlier versions and workflow steps',
-    ],
-    recipients: [],
+    sources: [SOURCES.usingProduct],
+    uses: [own(PURPOSES.content)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'activity',
     label: 'Events and activity',
-    sources: ['Recorded by the product when you act in it'],
-    purposes: ['Analytics', 'Behaviour analytics', 'Support and product messages', 'Marketing', DIAGNOSTICS],
-    recipients: [
-      { processor: 'amplitude' },
-      { processor: 'hotjar' },
-      { processor: 'intercom' },
-      { processor: 'pardot' },
-      { processor: 'inline-manual' },
-      { processor: 'azure-app-insights' },
+    sources: [SOURCES.activityLog],
+    uses: [
+      to('amplitude', PURPOSES.analytics),
+      to('hotjar', PURPOSES.analytics),
+      to('intercom', PURPOSES.support),
+      to('pardot', PURPOSES.marketing, CURRENT),
+      to('inline-manual', PURPOSES.onboarding, EARLIER),
+      to('azure-app-insights', PURPOSES.diagnostics),
     ],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'ip_address',
     label: 'IP address',
-    sources: [NETWORK],
-    purposes: [DIAGNOSTICS],
-    recipients: [{ processor: 'azure-app-insights' }],
+    sources: [SOURCES.network],
+    uses: [to('azure-app-insights', PURPOSES.diagnostics)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'geolocation',
     label: 'Approximate location',
-    sources: [NETWORK],
-    purposes: [DIAGNOSTICS],
-    recipients: [{ processor: 'azure-app-insights' }],
+    sources: [SOURCES.network],
+    uses: [to('azure-app-insights', PURPOSES.diagnostics)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'browser',
     label: 'Browser',
-    sources: [BROWSER],
-    purposes: [DIAGNOSTICS],
-    recipients: [{ processor: 'azure-app-insights' }],
+    sources: [SOURCES.browser],
+    uses: [to('azure-app-insights', PURPOSES.diagnostics)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'operating_system',
     label: 'Operating system',
-    sources: [BROWSER],
-    purposes: [DIAGNOSTICS],
-    recipients: [{ processor: 'azure-app-insights' }],
+    sources: [SOURCES.browser],
+    uses: [to('azure-app-insights', PURPOSES.diagnostics)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'device_type',
     label: 'Device type',
-    sources: [BROWSER],
-    purposes: [DIAGNOSTICS],
-    recipients: [{ processor: 'azure-app-insights' }],
+    sources: [SOURCES.browser],
+    uses: [to('azure-app-insights', PURPOSES.diagnostics)],
+    retention: NOT_STATED,
+    readable: true,
   },
   {
     key: 'password',
     label: 'Password',
-    sources: [SIGN_UP],
-    purposes: ['Sign-in. The product never stores it: only the identity platform holds it, in hashed form'],
-    recipients: [{ processor: 'auth0' }],
+    sources: [SOURCES.signUp],
+    uses: [to('auth0', PURPOSES.signIn)],
+    retention: NOT_STATED,
+    readable: false,
+    notShown: {
+      heldBy: 'auth0',
+      why:
+        'Held only by Auth0, our sign-in provider, and only as a one-way hash: the password itself cannot be ' +
+        'recovered from it, by us or by Auth0, so it can never be shown. The product does not store it.',
+    },
   },
   {
+    // The product's own record of invitations. The map names them only indirectly: e-mail and name
+    // come from the inviting user, and e-mail is used for invitations.
     key: 'invitation',
     label: 'Project invitations',
-    sources: ['Another user, when inviting you (your e-mail address and name)', 'You, when inviting others'],
-    purposes: ['Inviting people to projects'],
-    recipients: [{ processor: 'sendgrid', note: 'e-mail address, to deliver the invitation' }],
+    sources: [SOURCES.invitedBy, SOURCES.inviting],
+    uses: [own(PURPOSES.invitations, [])],
+    retention: NOT_STATED,
+    readable: true,
   },
-] as const satisfies readonly DataItem[];
+] as const satisfies readonly ItemDef[];
 
-export type DataItemKey = (typeof DATA_ITEMS)[number]['key'];
+export type DataItemKey = (typeof DEFS)[number]['key'];
+
+export interface DataItem {
+  key: DataItemKey;
+  label: string;
+  /** [NOT_STATED] where the map gives none. */
+  sources: readonly string[];
+  uses: readonly Use[];
+  /** Period, or the criteria for it (Art. 15(1)(d)). */
+  retention: string;
+  /** Whether the company can show the value back to the person. */
+  readable: boolean;
+  /** Set when not readable: who holds the value and why it cannot be shown. */
+  notShown?: { heldBy: ProcessorKey; why: string };
+  // Derived from `uses`, for the report as it stands.
+  /** Purposes the item is used for now (not those of an earlier version of the map only). */
+  purposes: readonly string[];
+  /** Everyone who receives or received it, earlier-only ones marked in the note (Art. 15(1)(c) covers past recipients). */
+  recipients: readonly Recipient[];
+}
+
+const isCurrent = (u: Use) => u.inMap.length === 0 || u.inMap.includes('current');
+
+export function derivePurposes(uses: readonly Use[]): string[] {
+  return [...new Set(uses.filter(isCurrent).map((u) => u.purpose))];
+}
+
+export function deriveRecipients(uses: readonly Use[]): Recipient[] {
+  const out: Recipient[] = [];
+  for (const p of new Set(uses.flatMap((u) => (u.recipient ? [u.recipient] : [])))) {
+    const mine = uses.filter((u) => u.recipient === p);
+    const notes = [...new Set(mine.flatMap((u) => (u.note ? [u.note] : [])))];
+    if (!mine.some(isCurrent)) notes.push('named only in an earlier version of our data map');
+    out.push({ processor: p, ...(notes.length ? { note: notes.join('; ') } : {}) });
+  }
+  return out;
+}
+
+export const DATA_ITEMS: readonly DataItem[] = DEFS.map((d: ItemDef) => ({
+  ...d,
+  key: d.key as DataItemKey,
+  purposes: derivePurposes(d.uses),
+  recipients: deriveRecipients(d.uses),
+}));
+
+// Azure Application Insights receives these per the map's item table (it has no section of its own).
+const AZURE_DIAGNOSTICS: readonly DataItemKey[] = [
+  'user_id', 'email', 'ip_address', 'geolocation', 'browser', 'operating_system', 'device_type',
+  'user_creation_date', 'activity',
+];
+
+export const PROCESSORS: Record<ProcessorKey, Processor> = {
+  amplitude: {
+    key: 'amplitude',
+    name: 'Amplitude',
+    entity: 'Amplitude Inc.',
+    office: '631 Howard St., Floor 5, San Francisco, CA 94105, United States of America',
+    country: 'United States',
+    inEea: false,
+    safeguard: NOT_STATED,
+    // The map calls this use anonymous, yet lists the user ID among what Amplitude is sent: not repeated here.
+    role: 'Event tracking and product analytics: how people use the product, so that we can learn from it and improve it',
+    sends: ['business_role', 'business_type', 'email', 'activity', 'user_id', 'name'],
+    receives: [],
+    notes: { email: 'domain part only' },
+    inMap: BOTH,
+  },
+  auth0: {
+    key: 'auth0',
+    name: 'Auth0',
+    entity: 'Auth0, Inc.',
+    office: '10800 NE 8th Street, Suite 600, Bellevue, WA 98004, United States of America',
+    country: 'United States',
+    inEea: false,
+    safeguard: NOT_STATED,
+    role: 'Identity management: sign-up and sign-in',
+    // As the map's Auth0 section lists them. Its item table also pairs the password with Auth0 (see that item).
+    sends: ['user_id'],
+    receives: ['email'],
+    inMap: BOTH,
+  },
+  hotjar: {
+    key: 'hotjar',
+    name: 'Hotjar',
+    entity: 'Hotjar Limited, a private limited liability company',
+    office: "Level 2, St Julian's Business Centre, 3, Elia Zammit Street, St Julian's STJ 1000, Malta",
+    country: 'Malta',
+    inEea: true,
+    role: 'Behaviour and feedback analytics: how people work with the product, to improve the user experience',
+    sends: ['activity'],
+    receives: [],
+    inMap: BOTH,
+  },
+  intercom: {
+    key: 'intercom',
+    name: 'Intercom',
+    entity: 'Intercom R&D Unlimited Company',
+    office: "2nd Floor, Stephen Court, 18-21 St. Stephen's Green, Dublin 2, Republic of Ireland",
+    country: 'Ireland',
+    inEea: true,
+    role: 'Customer messaging: support requests, targeted messages to users, conversations with leads and customers',
+    sends: ['business_role', 'business_type', 'email', 'activity', 'name', 'phone_number', 'user_id'],
+    receives: [],
+    inMap: BOTH,
+  },
+  pardot: {
+    key: 'pardot',
+    name: 'Pardot (Salesforce Account Engagement)',
+    entity: 'Salesforce Pardot',
+    office: 'The Landmark at One Market, Suite 300, San Francisco, CA 94105, United States of America',
+    country: 'United States',
+    inEea: false,
+    safeguard: NOT_STATED,
+    role:
+      'B2B marketing automation (CRM integration, e-mail marketing, lead nurturing, lead scoring, return-on-investment ' +
+      'reports): lets marketing and sales generate and qualify leads, shorten sales cycles and measure marketing ' +
+      'return, and shows how people use the product so that the user experience can be improved',
+    sends: [
+      'business_role', 'business_type', 'email', 'activity', 'name', 'country', 'company', 'phone_number', 'user_id',
+    ],
+    receives: [],
+    inMap: CURRENT,
+    // The company confirms or corrects the Art. 22 answer: the map says only that Pardot scores and qualifies leads.
+    profiling: {
+      what: 'A lead score and grade about you, kept in Pardot',
+      logic:
+        'Pardot computes them from your recorded activity with us (the events we send it) and the details it ' +
+        'holds about you; marketing and sales use them to judge whether you are a qualified lead',
+      consequences:
+        'They influence whether and when our sales and marketing teams contact you and with what. This is ' +
+        'profiling, but not a decision with legal or similarly significant effects on you (GDPR Art. 22)',
+      art22Decision: false,
+    },
+  },
+  sendgrid: {
+    key: 'sendgrid',
+    name: 'SendGrid',
+    entity: 'SendGrid, Inc.',
+    office: '1801 California Street, Suite 500, Denver, Colorado 80202, United States of America',
+    country: 'United States',
+    inEea: false,
+    safeguard: NOT_STATED,
+    role: 'E-mail delivery: service notifications to users, e.g. about subscriptions, content assignment changes and new comments',
+    sends: ['email'],
+    receives: [],
+    inMap: BOTH,
+  },
+  'inline-manual': {
+    key: 'inline-manual',
+    name: 'Inline Manual',
+    entity: 'Inline Manual Ltd',
+    office: '20-22 Wenlock Road, London, England, N1 7GU, United Kingdom',
+    country: 'United Kingdom',
+    inEea: false,
+    safeguard: NOT_STATED,
+    role: 'Digital adoption platform: interactive onboarding guides for users',
+    sends: ['activity', 'email', 'name', 'subscription_plan', 'user_creation_date'],
+    receives: [],
+    notes: { name: 'first name only' },
+    inMap: EARLIER,
+  },
+  // The map names Application Insights as a recipient in its item table and says all customer data is
+  // stored on Microsoft Azure; it names no Microsoft entity, office or region.
+  'azure-app-insights': {
+    key: 'azure-app-insights',
+    name: 'Microsoft Azure (Application Insights)',
+    entity: NOT_STATED,
+    office: NOT_STATED,
+    country: NOT_STATED,
+    inEea: null,
+    safeguard: NOT_STATED,
+    role: 'Cloud platform that stores all customer data; its Application Insights service is used for debugging and problem analysis',
+    sends: AZURE_DIAGNOSTICS,
+    receives: [],
+    inMap: BOTH,
+    hostsAllData: true,
+  },
+};
 
 const BY_KEY = new Map<string, DataItem>(DATA_ITEMS.map((i) => [i.key, i]));
 
