@@ -12,6 +12,7 @@ import { HealthController } from './health.controller.js';
 import { OfficerAuthGuard } from './officers/officer-auth.guard.js';
 import { OfficersController } from './officers/officers.controller.js';
 import { OfficersService } from './officers/officers.service.js';
+import { OfficerActionsService } from './officers/officer-actions.service.js';
 import { RequestsController } from './requests/requests.controller.js';
 import { RequestsService } from './requests/requests.service.js';
 
@@ -26,6 +27,7 @@ export class AppModule implements NestModule {
       providers: [
         RequestsService,
         OfficersService,
+        OfficerActionsService,
         RetryService,
         OfficerAuthGuard,
         RateLimitStore,

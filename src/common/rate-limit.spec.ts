@@ -9,6 +9,11 @@ describe('route classes', () => {
     ['POST', '/v1/requests', 'intake'],
     ['POST', '/v1/requests/', 'intake'],
     ['POST', '/V1/Requests?x=1', 'intake'],
+    // Absolute-form request targets (RFC 9112 §3.2.2) are routed by their path, so counted by it.
+    ['POST', 'http://dsar.example/v1/requests', 'intake'],
+    ['POST', 'http://dsar.example:8080/v1/requests/?a=b', 'intake'],
+    ['POST', 'https://x/v1/requests/abc/verify', 'verify'],
+    ['GET', 'http://x/v1/requests/abc', 'status'],
     ['POST', '/v1/requests/abc/verify', 'verify'],
     ['GET', '/v1/requests/abc/verify?token=t', 'verify'],
     ['HEAD', '/v1/requests/abc/verify', 'verify'],
@@ -45,13 +50,13 @@ describe('client keys', () => {
 describe('settings', () => {
   test('defaults', () => {
     const c = loadConfig({});
-    expect(c.rateLimit).toEqual({ intakePerMinute: 10, verifyPerMinute: 20, statusPerMinute: 60 });
+    expect(c.rateLimit).toEqual({ intakePerMinute: 10, verifyPerMinute: 20, statusPerMinute: 60, wrongTokensPerMinute: 10, authFailuresPerMinute: 10 });
     expect(c.trustProxy).toBe(false);
   });
 
   test('values, 0 = off, TRUST_PROXY true/false/1/0', () => {
     const c = loadConfig({ RATE_LIMIT_INTAKE_PER_MINUTE: '0', RATE_LIMIT_VERIFY_PER_MINUTE: '5', RATE_LIMIT_STATUS_PER_MINUTE: '100', TRUST_PROXY: 'TRUE' });
-    expect(c.rateLimit).toEqual({ intakePerMinute: 0, verifyPerMinute: 5, statusPerMinute: 100 });
+    expect(c.rateLimit).toEqual({ intakePerMinute: 0, verifyPerMinute: 5, statusPerMinute: 100, wrongTokensPerMinute: 10, authFailuresPerMinute: 10 });
     expect(c.trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGu
 import { UuidPipe } from '../common/uuid.pipe.js';
 import { OfficerAuthGuard, type OfficerRequest } from './officer-auth.guard.js';
 import { RetryService } from '../fulfilment/retry.service.js';
-import { BulkRetryDto, CreateKeyDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
+import { BulkRetryDto, CompleteActionDto, CreateKeyDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
+import { OfficerActionsService } from './officer-actions.service.js';
 import { OfficersService } from './officers.service.js';
 
 const actor = (req: OfficerRequest) => `officer:${req.officer!.keyId}` as const;
@@ -13,6 +14,7 @@ export class OfficersController {
   constructor(
     private readonly officers: OfficersService,
     private readonly retries: RetryService,
+    private readonly actions: OfficerActionsService,
   ) {}
 
   @Get('requests')
@@ -36,6 +38,17 @@ export class OfficersController {
   @HttpCode(202)
   retry(@Param('id', UuidPipe) id: string, @Body() body: RetryDto, @Req() req: OfficerRequest) {
     return this.retries.retry(id, actor(req), { systems: body.systems });
+  }
+
+  @Post('requests/:id/actions/:actionId/complete')
+  @HttpCode(200)
+  completeAction(
+    @Param('id', UuidPipe) id: string,
+    @Param('actionId', UuidPipe) actionId: string,
+    @Body() body: CompleteActionDto,
+    @Req() req: OfficerRequest,
+  ) {
+    return this.actions.complete(id, actionId, body.note, actor(req));
   }
 
   @Post('keys')

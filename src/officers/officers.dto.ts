@@ -1,7 +1,7 @@
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
-const STATUSES = ['awaiting_verification', 'verified', 'in_progress', 'completed', 'failed', 'expired', 'rejected'] as const;
+const STATUSES = ['awaiting_verification', 'verified', 'in_progress', 'awaiting_action', 'completed', 'failed', 'expired', 'rejected', 'denied'] as const;
 
 export class ListRequestsQuery {
   @IsOptional()
@@ -21,6 +21,11 @@ export class ListRequestsQuery {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'atRisk must be true or false' })
   atRisk?: boolean;
+
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'openActions must be true or false' })
+  openActions?: boolean;
 
   @IsOptional()
   @Type(() => Number)
@@ -57,4 +62,10 @@ export class CreateKeyDto {
   @IsString()
   @Length(1, 100)
   name!: string;
+}
+
+export class CompleteActionDto {
+  @IsString({ message: 'note must be a string' })
+  @Length(1, 2000, { message: 'note must be 1 to 2000 characters: say what was done' })
+  note!: string;
 }

@@ -8,6 +8,7 @@ import { daysLeft, isOverdue } from '../requests/deadline.js';
 import { isOpen, OPEN_STATUSES } from '../requests/request-state.js';
 import { hashToken, newToken } from '../requests/tokens.js';
 import type { ListRequestsQuery } from './officers.dto.js';
+import { actionView } from './officer-actions.service.js';
 
 @Injectable()
 export class OfficersService implements OnApplicationBootstrap {
@@ -18,11 +19,25 @@ export class OfficersService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** OFFICER_API_KEY bootstraps one key, so a fresh deployment can reach the officer API. */
+  /**
+   * OFFICER_API_KEY bootstraps one key, so a fresh deployment can reach the officer API. When the
+   * setting changes, the previous bootstrap key is revoked: replacing a leaked key must end it.
+   */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.officerApiKey) return;
     const keyHash = hashToken(this.config.officerApiKey);
-    await this.prisma.officerApiKey.upsert({ where: { keyHash }, create: { name: 'bootstrap (OFFICER_API_KEY)', keyHash }, update: {} });
+    await this.prisma.$transaction(async (tx) => {
+      const replaced = await tx.officerApiKey.updateMany({
+        where: { bootstrap: true, revokedAt: null, keyHash: { not: keyHash } },
+        data: { revokedAt: new Date() },
+      });
+      await tx.officerApiKey.upsert({
+        where: { keyHash },
+        create: { name: 'bootstrap (OFFICER_API_KEY)', keyHash, bootstrap: true },
+        update: { bootstrap: true },
+      });
+      if (replaced.count > 0) await audit(tx, { actor: 'system', action: 'bootstrap_key_replaced', details: { revoked: replaced.count } });
+    });
   }
 
   async list(q: ListRequestsQuery) {
@@ -44,6 +59,10 @@ export class OfficersService implements OnApplicationBootstrap {
     } else if (q.atRisk === false) {
       where.NOT = { AND: [{ status: { in: [...OPEN_STATUSES] } }, this.atRiskWhere(now)] };
     }
+    if (q.openActions !== undefined) {
+      const some: Prisma.DsarRequestWhereInput = { actions: { some: { status: 'open' } } };
+      where.AND = [...(Array.isArray(where.AND) ? where.AND : where.AND ? [where.AND] : []), q.openActions ? some : { NOT: some }];
+    }
     const [total, rows] = await this.prisma.$transaction([
       this.prisma.dsarRequest.count({ where }),
       this.prisma.dsarRequest.findMany({
@@ -51,7 +70,10 @@ export class OfficersService implements OnApplicationBootstrap {
         orderBy: [{ dueAt: 'asc' }, { id: 'asc' }],
         skip: (q.page - 1) * q.pageSize,
         take: q.pageSize,
-        include: { tasks: { select: { status: true, nextRetryAt: true } } },
+        include: {
+          tasks: { select: { status: true, nextRetryAt: true } },
+          actions: { where: { status: 'open' }, select: { dueAt: true } },
+        },
       }),
     ]);
     return {
@@ -59,7 +81,7 @@ export class OfficersService implements OnApplicationBootstrap {
       pageSize: q.pageSize,
       total,
       items: rows.map((r) => ({
-        ...this.summary(r, now, r.tasks),
+        ...this.summary(r, now, r.tasks, r.actions),
         tasks: countBy(r.tasks.map((t) => t.status)),
       })),
     };
@@ -71,12 +93,20 @@ export class OfficersService implements OnApplicationBootstrap {
       include: {
         tasks: { orderBy: { system: 'asc' } },
         auditEvents: { orderBy: { id: 'asc' } },
+        actions: { orderBy: { createdAt: 'asc' } },
       },
     });
     if (!r) throw notFound();
+    const open = r.actions.filter((a) => a.status === 'open');
     return {
-      ...this.summary(r, new Date(), r.tasks),
+      ...this.summary(r, new Date(), r.tasks, open),
       email: r.email,
+      channel: r.channel,
+      identityCheck: r.identityCheck,
+      originalDueAt: r.originalDueAt?.toISOString() ?? null,
+      extensionReason: r.extensionReason,
+      deniedReason: r.deniedReason,
+      actions: r.actions.map(actionView),
       verifiedAt: r.verifiedAt?.toISOString() ?? null,
       resultSentAt: r.resultSentAt?.toISOString() ?? null,
       round: r.round,
@@ -130,34 +160,42 @@ export class OfficersService implements OnApplicationBootstrap {
   }
 
   /**
-   * At risk: open, with a failed task, and either due within AT_RISK_DAYS or out of scheduled
-   * retries (nothing will happen without an officer).
+   * At risk: open, and either with a failed task that is due within AT_RISK_DAYS or out of
+   * scheduled retries (nothing will happen without an officer), or with an open officer action
+   * when the request is due within AT_RISK_DAYS or the action is past its own due date.
    */
   private atRiskWhere(now: Date): Prisma.DsarRequestWhereInput {
+    const soon = new Date(now.getTime() + this.config.atRiskMs);
     return {
-      tasks: { some: { status: 'failed' } },
       OR: [
-        { dueAt: { lt: new Date(now.getTime() + this.config.atRiskMs) } },
-        { tasks: { some: { status: 'failed', nextRetryAt: null } } },
+        {
+          tasks: { some: { status: 'failed' } },
+          OR: [{ dueAt: { lt: soon } }, { tasks: { some: { status: 'failed', nextRetryAt: null } } }],
+        },
+        { actions: { some: { status: 'open' } }, OR: [{ dueAt: { lt: soon } }, { actions: { some: { status: 'open', dueAt: { lt: now } } } }] },
       ],
     };
   }
 
-  private isAtRisk(open: boolean, dueAt: Date, tasks: { status: string; nextRetryAt: Date | null }[], now: Date): boolean {
+  private isAtRisk(open: boolean, dueAt: Date, tasks: { status: string; nextRetryAt: Date | null }[], actions: { dueAt: Date }[], now: Date): boolean {
+    if (!open) return false;
+    const soon = dueAt.getTime() < now.getTime() + this.config.atRiskMs;
     const failed = tasks.filter((t) => t.status === 'failed');
-    if (!open || failed.length === 0) return false;
-    return dueAt.getTime() < now.getTime() + this.config.atRiskMs || failed.some((t) => t.nextRetryAt === null);
+    if (failed.length > 0 && (soon || failed.some((t) => t.nextRetryAt === null))) return true;
+    return actions.length > 0 && (soon || actions.some((a) => a.dueAt.getTime() < now.getTime()));
   }
 
   private summary(
-    r: { id: string; type: string; status: (typeof OPEN_STATUSES)[number] | 'completed' | 'expired' | 'rejected'; receivedAt: Date; dueAt: Date; completedAt: Date | null },
+    r: { id: string; type: string; status: (typeof OPEN_STATUSES)[number] | 'completed' | 'expired' | 'rejected' | 'denied'; receivedAt: Date; dueAt: Date; completedAt: Date | null },
     now: Date,
     tasks: { status: string; nextRetryAt: Date | null }[],
+    openActions: { dueAt: Date }[],
   ) {
     const open = isOpen(r.status);
     const retries = tasks.map((t) => t.nextRetryAt?.getTime()).filter((t): t is number => t !== undefined);
     return {
-      atRisk: this.isAtRisk(open, r.dueAt, tasks, now),
+      atRisk: this.isAtRisk(open, r.dueAt, tasks, openActions, now),
+      openActions: openActions.length,
       nextRetryAt: retries.length ? new Date(Math.min(...retries)).toISOString() : null,
       id: r.id,
       type: r.type,

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createAccount } from '../../src/db/demo-data.js';
 import { PlannerService } from '../../src/fulfilment/planner.service.js';
-import { get, officer, post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { RetentionService } from '../../src/fulfilment/retention.service.js';
+import { hashToken } from '../../src/requests/tokens.js';
+import { get, officer, post, startHarness, submit as submitLink, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 
 let h: Harness;
 
@@ -58,104 +60,111 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
 });
 
 describe('submission', () => {
-  test('the same type for the same address while open returns the open request, also under concurrency', async () => {
+  test('the same type for the same address while open joins the open request, also under concurrency', async () => {
     const email = uniqueEmail('dup');
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => post(h, '/v1/requests', { type: 'access', email: i % 2 ? email.toUpperCase() : ` ${email} ` })));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(202));
-    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
-    expect(await h.prisma.dsarRequest.count({ where: { email } })).toBe(1);
-    const other = await post(h, '/v1/requests', { type: 'erasure', email });
-    expect(other.body.id).not.toBe(results[0]!.body.id);
+    expect(await h.prisma.dsarRequest.count({ where: { email, type: 'access' } })).toBe(1);
+    await post(h, '/v1/requests', { type: 'erasure', email });
+    expect(await h.prisma.dsarRequest.count({ where: { email } })).toBe(2);
   });
 
-  test('a repeated submission re-sends the link at most once per interval, with a fresh token', async () => {
+  test('a repeated submission sends a new link at most once per interval, and never kills the link already sent', async () => {
     const email = uniqueEmail('resend');
-    const first = await post(h, '/v1/requests', { type: 'access', email });
-    const mail1 = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
+    const first = await submitLink(h, 'access', email);
     // Straight away: the same request, no second e-mail.
-    expect((await post(h, '/v1/requests', { type: 'access', email })).body.id).toBe(first.body.id);
+    await post(h, '/v1/requests', { type: 'access', email });
     await new Promise((r) => setTimeout(r, 1000));
     expect(h.smtp.to(email)).toHaveLength(1);
-    // After the interval: a new link; the old one stops working.
-    await h.prisma.dsarRequest.update({ where: { id: first.body.id }, data: { verificationSentAt: new Date(Date.now() - 120_000) } });
-    expect((await post(h, '/v1/requests', { type: 'access', email })).body.id).toBe(first.body.id);
-    await waitFor(async () => h.smtp.to(email).length === 2, 10_000, 'second e-mail');
-    const mail2 = h.smtp.to(email)[1]!;
-    expect(tokenFrom(mail2.text)).not.toBe(tokenFrom(mail1.text));
-    expect((await post(h, `/v1/requests/${first.body.id}/verify`, { token: tokenFrom(mail1.text) })).status).toBe(403);
-    expect((await post(h, `/v1/requests/${first.body.id}/verify`, { token: tokenFrom(mail2.text) })).status).toBe(200);
+    // After the interval: a new link beside the old one.
+    await h.prisma.dsarRequest.update({ where: { id: first.id }, data: { verificationSentAt: new Date(Date.now() - 120_000) } });
+    const second = await submitLink(h, 'access', email, 10_000, 1);
+    expect(second.id).toBe(first.id);
+    expect(second.token).not.toBe(first.token);
+    // The link the subject already held still works.
+    expect((await post(h, `/v1/requests/${first.id}/verify`, { token: first.token })).status).toBe(200);
   });
 
-  test('answers do not reveal whether the product knows the address', async () => {
+  test('every answer is the same, new or repeated, known address or not: none identifies a request', async () => {
     const known = uniqueEmail('known');
     await createAccount(h.prisma, { email: known, firstName: 'K', lastName: 'N' });
-    const a = await post(h, '/v1/requests', { type: 'erasure', email: known });
-    const b = await post(h, '/v1/requests', { type: 'erasure', email: uniqueEmail('stranger') });
-    expect(a.status).toBe(b.status);
-    expect(Object.keys(a.body).sort()).toEqual(Object.keys(b.body).sort());
-    expect(a.body.status).toBe(b.body.status);
-    const dueA = new Date(a.body.dueAt).getTime() - new Date(a.body.receivedAt).getTime();
-    expect(dueA).toBeGreaterThanOrEqual(28 * 86_400_000);
-    expect(dueA).toBeLessThanOrEqual(31 * 86_400_000);
+    const answers = [
+      await post(h, '/v1/requests', { type: 'erasure', email: known }),
+      await post(h, '/v1/requests', { type: 'erasure', email: known.toUpperCase() }),
+      await post(h, '/v1/requests', { type: 'erasure', email: uniqueEmail('stranger') }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    expect(answers.map((a) => JSON.stringify(a.body))).toEqual(Array(3).fill(JSON.stringify(answers[0]!.body)));
+    expect(JSON.stringify(answers[0]!.body)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/);
+    const { id } = await submitLink(h, 'erasure', known);
+    const r = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
+    const due = r.dueAt.getTime() - r.receivedAt.getTime();
+    expect(due).toBeGreaterThanOrEqual(28 * 86_400_000);
+    expect(due).toBeLessThanOrEqual(31 * 86_400_000);
   });
 });
 
 describe('verification', () => {
-  async function submit(email: string) {
-    const r = await post(h, '/v1/requests', { type: 'erasure', email });
-    const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
-    return { id: r.body.id as string, token: tokenFrom(mail.text) };
-  }
+  const submit = (email: string) => submitLink(h, 'erasure', email);
 
-  test('an unverified request never reaches a data system', async () => {
+  test('an unverified request never reaches a data system; only the hash of the token is stored', async () => {
     const email = uniqueEmail('unverified');
     await createAccount(h.prisma, { email, firstName: 'U', lastName: 'V' });
-    const { id } = await submit(email);
+    const { id, token } = await submit(email);
     // Even when the planning step is invoked directly, it refuses a request that is not verified.
     await h.worker!.get(PlannerService).plan(id);
     expect(await h.prisma.dsarTask.count({ where: { requestId: id } })).toBe(0);
     expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('awaiting_verification');
     expect(await h.prisma.account.count({ where: { email } })).toBe(1);
-    const stored = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
-    // Only the hash of the token is stored.
-    expect(stored.verificationTokenHash).toMatch(/^[0-9a-f]{64}$/);
+    const links = await h.prisma.verificationToken.findMany({ where: { requestId: id } });
+    expect(links).toHaveLength(1);
+    expect(links[0]!.tokenHash).toBe(hashToken(token));
+    expect(JSON.stringify(links)).not.toContain(token);
   });
 
-  test('wrong tokens are refused and counted; the limit rejects the request', async () => {
+  test('wrong tokens are refused and counted; at the limit verification locks for a while, it does not reject the request', async () => {
     const email = uniqueEmail('brute');
     const { id, token } = await submit(email);
     const wrong = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
     const r1 = await post(h, `/v1/requests/${id}/verify`, { token: wrong });
     expect(r1).toMatchObject({ status: 403, body: { error: 'invalid_token' } });
     await post(h, `/v1/requests/${id}/verify`, { token: wrong });
-    const r3 = await post(h, `/v1/requests/${id}/verify`, { token: wrong });
-    expect(r3).toMatchObject({ status: 403, body: { error: 'too_many_attempts' } });
-    // Even the right token no longer works.
-    const late = await post(h, `/v1/requests/${id}/verify`, { token });
-    expect(late.status).toBe(409);
-    const r = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
-    expect(r).toMatchObject({ status: 'rejected', openKey: null, verificationTokenHash: null });
-    expect(await h.prisma.dsarTask.count({ where: { requestId: id } })).toBe(0);
+    const r3 = await fetch(`${h.baseUrl}/v1/requests/${id}/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: wrong }) });
+    expect(r3.status).toBe(429);
+    expect(Number(r3.headers.get('retry-after'))).toBeGreaterThan(60);
+    expect(((await r3.json()) as { error: string }).error).toBe('verification_locked');
+    // While locked even the right link waits; the request stays open.
+    expect((await post(h, `/v1/requests/${id}/verify`, { token })).status).toBe(429);
+    expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('awaiting_verification');
+    // Once the lock has passed, the subject's link works.
+    await h.prisma.dsarRequest.update({ where: { id }, data: { verificationLockedUntil: new Date(Date.now() - 1000) } });
+    expect((await post(h, `/v1/requests/${id}/verify`, { token })).status).toBe(200);
   });
 
-  test('an expired token is refused and the request expires', async () => {
+  test('an expired link is refused; once every link has expired the request expires by itself and loses the address', async () => {
     const email = uniqueEmail('expired');
     const { id, token } = await submit(email);
-    await h.prisma.dsarRequest.update({ where: { id }, data: { verificationExpiresAt: new Date(Date.now() - 1000) } });
+    await h.prisma.verificationToken.updateMany({ where: { requestId: id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const r = await post(h, `/v1/requests/${id}/verify`, { token });
     expect(r).toMatchObject({ status: 410, body: { error: 'token_expired' } });
-    expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('expired');
+    await h.prisma.dsarRequest.update({ where: { id }, data: { receivedAt: new Date(Date.now() - 25 * 3_600_000) } });
+    await h.worker!.get(RetentionService).sweep();
+    const closed = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
+    expect(closed).toMatchObject({ status: 'expired', email: null, openKey: null });
+    expect(await h.prisma.verificationToken.count({ where: { requestId: id } })).toBe(0);
     // A new submission is a new request with a new link.
-    const again = await post(h, '/v1/requests', { type: 'erasure', email });
-    expect(again.body.id).not.toBe(id);
+    const again = await submitLink(h, 'erasure', email, 10_000, 1);
+    expect(again.id).not.toBe(id);
   });
 
-  test('a token works once', async () => {
+  test('a link verifies once; clicking it again shows where the request stands', async () => {
     const email = uniqueEmail('once');
     const { id, token } = await submit(email);
     expect((await post(h, `/v1/requests/${id}/verify`, { token })).status).toBe(200);
     const again = await post(h, `/v1/requests/${id}/verify`, { token });
-    expect(again).toMatchObject({ status: 409, body: { error: 'not_awaiting_verification' } });
+    expect(again.status).toBe(200);
+    expect(['verified', 'in_progress', 'completed']).toContain(again.body.status);
+    expect(await h.prisma.auditEvent.count({ where: { requestId: id, action: 'verified' } })).toBe(1);
     await waitFor(async () => (await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status === 'completed', 20_000, 'completion');
   });
 
@@ -196,11 +205,11 @@ describe('officer API', () => {
 
   test('lists with filters and pagination, and flags overdue requests', async () => {
     const email = uniqueEmail('overdue');
-    const r = await post(h, '/v1/requests', { type: 'access', email });
-    await h.prisma.dsarRequest.update({ where: { id: r.body.id }, data: { dueAt: new Date(Date.now() - 86_400_000 * 2) } });
+    const r = await submitLink(h, 'access', email);
+    await h.prisma.dsarRequest.update({ where: { id: r.id }, data: { dueAt: new Date(Date.now() - 86_400_000 * 2) } });
     const overdue = await get(h, '/v1/admin/requests?overdue=true&pageSize=200', officer(h));
     expect(overdue.status).toBe(200);
-    const mine = overdue.body.items.find((i: { id: string }) => i.id === r.body.id);
+    const mine = overdue.body.items.find((i: { id: string }) => i.id === r.id);
     expect(mine).toMatchObject({ overdue: true, status: 'awaiting_verification', type: 'access' });
     expect(mine.daysLeft).toBeLessThan(0);
     expect(overdue.body.items.every((i: { overdue: boolean }) => i.overdue)).toBe(true);

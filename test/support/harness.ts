@@ -60,6 +60,8 @@ export async function startHarness(
     RATE_LIMIT_INTAKE_PER_MINUTE: '0',
     RATE_LIMIT_VERIFY_PER_MINUTE: '0',
     RATE_LIMIT_STATUS_PER_MINUTE: '0',
+    RATE_LIMIT_WRONG_TOKENS_PER_MINUTE: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
     // Vendor limits as the fakes allow (unlimited unless a test sets one): the documented defaults
     // (e.g. Amplitude's 360 queries/hour) would make every test wait; limiter tests set their own.
     RATE_LIMIT_AUTH0: '200/s',
@@ -119,21 +121,37 @@ export function uniqueEmail(tag: string): string {
   return `${tag}-${randomUUID().slice(0, 8)}@example.com`;
 }
 
-/** Submits a request, reads the link from the verification e-mail, redeems it; returns the id. */
-export async function submitVerified(h: Harness, type: 'access' | 'erasure', email: string, mailTimeoutMs = 30_000): Promise<string> {
+/**
+ * Submits a request and reads its id and token from the verification e-mail's link (the intake
+ * answer identifies no request). `nth`: which verification e-mail to this address to read (0-based).
+ */
+export async function submit(h: Harness, type: 'access' | 'erasure', email: string, mailTimeoutMs = 30_000, nth = 0): Promise<{ id: string; token: string }> {
   const created = await post(h, '/v1/requests', { type, email });
   if (created.status !== 202) throw new Error(`submission answered ${created.status}`);
-  const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject), mailTimeoutMs);
-  const verified = await post(h, `/v1/requests/${created.body.id}/verify`, { token: tokenFrom(mail.text) });
+  const confirm = (m: { subject: string }) => /Confirm/.test(m.subject);
+  await waitFor(async () => h.smtp.to(email).filter(confirm).length > nth, mailTimeoutMs, `verification e-mail #${nth + 1}`);
+  const mail = h.smtp.to(email).filter(confirm)[nth]!;
+  return linkFrom(mail.text);
+}
+
+/** Submits a request, reads the link from the verification e-mail, redeems it; returns the id. */
+export async function submitVerified(h: Harness, type: 'access' | 'erasure', email: string, mailTimeoutMs = 30_000): Promise<string> {
+  const { id, token } = await submit(h, type, email, mailTimeoutMs);
+  const verified = await post(h, `/v1/requests/${id}/verify`, { token });
   if (verified.status !== 200) throw new Error(`verification answered ${verified.status}`);
-  return created.body.id as string;
+  return id;
+}
+
+/** The request id and token from a verification e-mail's link. */
+export function linkFrom(text: string): { id: string; token: string } {
+  const m = /\/v1\/requests\/([0-9a-f-]{36})\/verify\?token=([A-Za-z0-9_-]+)/.exec(text);
+  if (!m) throw new Error('No verification link in the e-mail');
+  return { id: m[1]!, token: m[2]! };
 }
 
 /** The token from the verification e-mail's link. */
 export function tokenFrom(text: string): string {
-  const m = /[?&]token=([A-Za-z0-9_-]+)/.exec(text);
-  if (!m) throw new Error('No token link in the e-mail');
-  return m[1]!;
+  return linkFrom(text).token;
 }
 
 /** Polls until `fn` gives a truthy value. Errors count as "not yet" (a database restarting). */
