@@ -81,8 +81,10 @@ export class FinalizerService {
       openActions: openActions.length,
     };
     const action = to === 'completed' ? 'completed' : to === 'failed' ? 'ended_with_failures' : 'awaiting_officer_action';
-    // One statement: the new status and its audit event, only if nobody moved the request meanwhile.
-    const moved = await this.prisma.sql<{ id: string }>(
+    // One transaction: the new status and its audit event (only if nobody moved the request
+    // meanwhile), and what the answer makes unnecessary to keep (README, retention).
+    const moved = await this.prisma.sqlTx(async (q) => {
+      const rows = await q<{ id: string }>(
       `WITH upd AS (
          UPDATE dsar_requests
             SET status = $2::request_status, updated_at = now(),
@@ -96,11 +98,14 @@ export class FinalizerService {
        SELECT id, 'system', $3, $6, $2, $4::jsonb, now() FROM upd
        RETURNING request_id AS id`,
       [requestId, to, action, JSON.stringify(details), details.resultMail === 'sent', request.status, request.round],
-    );
-    if (moved.length === 0) return;
+      );
+      if (rows.length === 0) return false;
+      if (request.type === 'access' && to === 'completed') await this.retention.afterAccessDelivered(request.id, q);
+      if (request.type === 'erasure' && to === 'completed') await this.retention.afterErasureCompleted(request.id, q);
+      return true;
+    });
+    if (!moved) return;
     if (details.resultMail === 'uncertain') await this.raiseUncertainMail(request.id, key);
-    if (request.type === 'access') await this.retention.afterAccessDelivered(request.id);
-    if (request.type === 'erasure' && to === 'completed') await this.retention.afterErasureCompleted(request.id);
     this.logger.log(`Request ${requestId} ${to}; result e-mail ${details.resultMail}`);
   }
 

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../prisma/prisma.service.js';
+
+type Q = <R>(text: string, values: unknown[]) => Promise<R[]>;
 import { expireUnverified } from '../requests/requests.service.js';
 
 /**
@@ -22,8 +24,8 @@ export class RetentionService {
   ) {}
 
   /** After an access answer went out: keep what each system answered (counts), not the data. */
-  async afterAccessDelivered(requestId: string): Promise<void> {
-    await this.prisma.sql(
+  async afterAccessDelivered(requestId: string, q: Q = (t, v) => this.prisma.sql(t, v)): Promise<void> {
+    await q(
       `UPDATE dsar_tasks
           SET result = CASE WHEN result IS NULL THEN NULL ELSE jsonb_strip_nulls(jsonb_build_object(
                 'outcome', result->'outcome',
@@ -37,16 +39,22 @@ export class RetentionService {
     );
   }
 
-  /** After an erasure completed: the subject's earlier requests keep no data about them. */
-  async afterErasureCompleted(requestId: string): Promise<number> {
-    const rows = await this.prisma.sql<{ id: string }>(
+  /**
+   * After an erasure completed: the subject's earlier requests, and this one, keep no results,
+   * vendor ids or identifiers (the erasure's address stays until retention: it is the record that
+   * the request was made and answered).
+   */
+  async afterErasureCompleted(requestId: string, q: Q = (t, v) => this.prisma.sql(t, v)): Promise<number> {
+    const rows = await q<{ id: string }>(
       `WITH me AS (SELECT email FROM dsar_requests WHERE id = $1::uuid AND email IS NOT NULL),
             earlier AS (
               UPDATE dsar_requests r SET subject_identifiers = NULL, updated_at = now()
-                FROM me WHERE r.email = me.email AND r.id <> $1::uuid AND r.status NOT IN ('awaiting_verification', 'verified', 'in_progress', 'failed', 'awaiting_action')
+                FROM me WHERE r.email = me.email AND (r.id = $1::uuid OR r.status NOT IN ('awaiting_verification', 'verified', 'in_progress', 'failed', 'awaiting_action'))
               RETURNING r.id),
-            tasks AS (UPDATE dsar_tasks t SET result = NULL, refs = NULL, updated_at = now() FROM earlier WHERE t.request_id = earlier.id)
-       SELECT id FROM earlier`,
+            tasks AS (
+              UPDATE dsar_tasks t SET result = CASE WHEN t.request_id = $1::uuid THEN t.result END, refs = NULL, updated_at = now()
+                FROM earlier WHERE t.request_id = earlier.id)
+       SELECT id FROM earlier WHERE id <> $1::uuid`,
       [requestId],
     );
     return rows.length;

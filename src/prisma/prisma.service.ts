@@ -31,6 +31,22 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     return (await this.pool.query(text, values)).rows as T[];
   }
 
+  /** Several hot-path statements in one transaction on one pooled connection (`q` runs each). */
+  async sqlTx<T>(fn: (q: <R>(text: string, values: unknown[]) => Promise<R[]>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await fn(async <R>(text: string, values: unknown[]) => (await client.query(text, values)).rows as R[]);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.$disconnect();
     if (!this.ended) {

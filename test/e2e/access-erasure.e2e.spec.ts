@@ -115,11 +115,14 @@ describe('erasure request, end to end', () => {
     const task = detail.body.tasks.find((t: { system: string }) => t.system === 'product-db');
     expect(task).toMatchObject({ status: 'done', outcome: 'retained' });
     expect(task.result.retained.map((r: { item: string; count: number }) => [r.item, r.count])).toEqual([['content', 2], ['address', 2]]);
-    // The product user id was kept with the request before the account was erased.
+    // The product user id was resolved before the account was erased (the plan says so), and is
+    // not kept once the erasure has completed.
+    const planned = await h.prisma.auditEvent.findFirstOrThrow({ where: { requestId: id, action: 'planned' } });
+    expect(planned.details).toMatchObject({ productAccount: true });
     const stored = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
-    expect((stored.subjectIdentifiers as { userId?: string }).userId).toMatch(/^usr_/);
+    expect(stored.subjectIdentifiers).toBeNull();
     // The slot is free again: a new erasure request for the same address is a new request.
-    const again = await submit(h, 'erasure', email, 10_000, 1);
+    const again = await submit(h, 'erasure', email);
     expect(again.id).not.toBe(id);
   });
 });

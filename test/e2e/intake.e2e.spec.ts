@@ -78,7 +78,7 @@ describe('submission', () => {
     expect(h.smtp.to(email)).toHaveLength(1);
     // After the interval: a new link beside the old one.
     await h.prisma.dsarRequest.update({ where: { id: first.id }, data: { verificationSentAt: new Date(Date.now() - 120_000) } });
-    const second = await submitLink(h, 'access', email, 10_000, 1);
+    const second = await submitLink(h, 'access', email);
     expect(second.id).toBe(first.id);
     expect(second.token).not.toBe(first.token);
     // The link the subject already held still works.
@@ -153,7 +153,7 @@ describe('verification', () => {
     expect(closed).toMatchObject({ status: 'expired', email: null, openKey: null });
     expect(await h.prisma.verificationToken.count({ where: { requestId: id } })).toBe(0);
     // A new submission is a new request with a new link.
-    const again = await submitLink(h, 'erasure', email, 10_000, 1);
+    const again = await submitLink(h, 'erasure', email);
     expect(again.id).not.toBe(id);
   });
 

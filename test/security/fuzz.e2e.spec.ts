@@ -3,7 +3,7 @@
 // Reproduce a failure with FUZZ_SEED=<seed printed in the failure> npm test -- test/security/fuzz
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { startHarness, tokenFrom, uniqueEmail, type Harness } from '../support/harness.js';
+import { startHarness, linkFrom, uniqueEmail, type Harness } from '../support/harness.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_122);
 const RUNS = { intake: 1500, verify: 1000, routes: 500 };
@@ -20,8 +20,8 @@ beforeAll(async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ type: 'access', email }),
   });
-  realId = ((await res.json()) as { id: string }).id;
-  tokenFrom((await h.smtp.waitFor(email)).text); // the request is fully settled before fuzzing
+  expect(res.status).toBe(202);
+  realId = linkFrom((await h.smtp.waitFor(email)).text).id; // the request is fully settled before fuzzing
   await h.stopWorker();
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { createAccount } from '../../src/db/demo-data.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
-import { get, officer, post, startHarness, tokenFrom, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { get, officer, post, startHarness, submit, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 
 const lines: string[] = [];
 const record = (channel: string, parts: unknown[]) => {
@@ -115,18 +115,15 @@ describe('logs carry no personal data and no secrets', () => {
       }, 60_000, `request ${id} to settle`);
 
     async function run(type: 'access' | 'erasure', beforeVerify: () => void) {
-      const created = await post(hh, '/v1/requests', { type, email });
-      expect(created.status).toBe(202);
-      const mail = await hh.smtp.waitFor(email, (m) => /Confirm/.test(m.subject) && m.text.includes(created.body.id));
-      const token = tokenFrom(mail.text);
+      const { id, token } = await submit(hh, type, email);
       tokens.push(token);
       // A wrong token first.
       const wrong = token.split('').reverse().join('');
       wrongTokens.push(wrong);
-      expect((await post(hh, `/v1/requests/${created.body.id}/verify`, { token: wrong })).status).toBe(403);
+      expect((await post(hh, `/v1/requests/${id}/verify`, { token: wrong })).status).toBe(403);
       beforeVerify();
-      expect((await post(hh, `/v1/requests/${created.body.id}/verify`, { token })).status).toBe(200);
-      return settled(created.body.id);
+      expect((await post(hh, `/v1/requests/${id}/verify`, { token })).status).toBe(200);
+      return settled(id);
     }
 
     // Access: SendGrid fails with 500, then 401; Pardot's first call is a 401 (token refresh path).

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/prisma/prisma.service.js';
-import { officer, startHarness, tokenFrom, uniqueEmail, type Harness } from '../support/harness.js';
+import { linkFrom, officer, startHarness, uniqueEmail, type Harness } from '../support/harness.js';
 
 let h: Harness;
 const LIMITS = { intake: 3, verify: 4, status: 5 };
@@ -58,7 +58,7 @@ async function submitAndToken(client: string) {
   const r = await call('POST', '/v1/requests', client, { type: 'access', email });
   expect(r.status).toBe(202);
   const mail = await h.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
-  return { id: r.body.id as string, token: tokenFrom(mail.text), email };
+  return { ...linkFrom(mail.text), email };
 }
 
 describe('intake', () => {

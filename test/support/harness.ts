@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createApi, createWorker } from '../../src/bootstrap.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { applyMigrations } from '../../src/db/migrations.js';
+import { hashToken } from '../../src/requests/tokens.js';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env.js';
 import { SmtpCatcher } from './smtp.js';
@@ -51,7 +52,6 @@ export async function startHarness(
     MAIL_FROM: 'Privacy Team <privacy@test.local>',
     PUBLIC_BASE_URL: 'http://dsar.test.local',
     PORT: '0',
-    OFFICER_API_KEY: officerKey,
     QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
     TASK_BACKOFF_MS: '50',
     TASK_ATTEMPTS: '3',
@@ -69,6 +69,11 @@ export async function startHarness(
     RATE_LIMIT_AMPLITUDE_DELETIONS: '200/s',
     ...opts.env,
   };
+  // The harness's own officer key, issued as an officer would issue one (several harnesses share a
+  // database; a bootstrap key would replace the previous harness's bootstrap key).
+  if (!env.OFFICER_API_KEY) {
+    await prisma.officerApiKey.create({ data: { name: 'test harness', keyHash: hashToken(officerKey) } });
+  }
   const config = loadConfig(env);
   const logger = opts.logger ?? (['error'] as LogLevel[]);
   const api = await createApi(config, logger);
@@ -122,16 +127,16 @@ export function uniqueEmail(tag: string): string {
 }
 
 /**
- * Submits a request and reads its id and token from the verification e-mail's link (the intake
- * answer identifies no request). `nth`: which verification e-mail to this address to read (0-based).
+ * Submits a request and reads its id and token from the verification e-mail it causes (the intake
+ * answer identifies no request): the first verification e-mail to the address after the submission.
  */
-export async function submit(h: Harness, type: 'access' | 'erasure', email: string, mailTimeoutMs = 30_000, nth = 0): Promise<{ id: string; token: string }> {
+export async function submit(h: Harness, type: 'access' | 'erasure', email: string, mailTimeoutMs = 30_000): Promise<{ id: string; token: string }> {
+  const confirm = (m: { subject: string }) => /Confirm/.test(m.subject);
+  const before = h.smtp.to(email).filter(confirm).length;
   const created = await post(h, '/v1/requests', { type, email });
   if (created.status !== 202) throw new Error(`submission answered ${created.status}`);
-  const confirm = (m: { subject: string }) => /Confirm/.test(m.subject);
-  await waitFor(async () => h.smtp.to(email).filter(confirm).length > nth, mailTimeoutMs, `verification e-mail #${nth + 1}`);
-  const mail = h.smtp.to(email).filter(confirm)[nth]!;
-  return linkFrom(mail.text);
+  await waitFor(async () => h.smtp.to(email).filter(confirm).length > before, mailTimeoutMs, 'verification e-mail');
+  return linkFrom(h.smtp.to(email).filter(confirm)[before]!.text);
 }
 
 /** Submits a request, reads the link from the verification e-mail, redeems it; returns the id. */

@@ -18,15 +18,26 @@ export class SmtpCatcher {
   port = 0;
   /** When set, every message is refused with a temporary failure (to test retries). */
   failing = false;
+  /** When set, recipients are refused permanently with a reply quoting the address (as real servers do). */
+  rejectRecipients = false;
+  /** Delay before the server accepts a message's data (a slow SMTP server). */
+  delayMs = 0;
 
   constructor() {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onRcptTo: (address, _session, cb) => (this.failing ? cb(Object.assign(new Error('Try again later'), { responseCode: 451 })) : cb()),
+      onRcptTo: (address, _session, cb) => {
+        if (this.rejectRecipients) return cb(Object.assign(new Error(`<${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+        return this.failing ? cb(Object.assign(new Error('Try again later'), { responseCode: 451 })) : cb();
+      },
       onData: (stream, session, cb) => {
         simpleParser(stream)
+          .then(async (m: ParsedMail) => {
+            if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+            return m;
+          })
           .then((m: ParsedMail) => {
             this.messages.push({
               to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
