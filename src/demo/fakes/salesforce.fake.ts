@@ -177,7 +177,7 @@ export class SalesforceFake extends FakeVendorServer {
 
   private newId(type: SalesforceObjectType): string {
     const n = (++this.seq).toString(36).toUpperCase().padStart(7, '0');
-    return to18(`${KEY_PREFIX[type]}5g0000${n}`.slice(0, 15));
+    return to18(`${KEY_PREFIX[type]}5g000${n}`); // 3 + 5 + 7 = 15 characters
   }
 
   /** The stored key of an id given in 15- or 18-character form. */
@@ -520,10 +520,6 @@ function parseSoql(q: string): Soql {
   const from = ident();
 
   const condition = (): Cond => {
-    if (kw('not')) {
-      p++;
-      return { kind: 'not', part: condition() };
-    }
     if (peek().v === '(' && peek().t === 'punct') {
       p++;
       const inner = expression();
@@ -562,8 +558,15 @@ function parseSoql(q: string): Soql {
     p++;
     return values;
   };
-  // SOQL wants parentheses when AND and OR are mixed at one level.
+  // SOQL wants parentheses whenever logical operators are mixed: `a AND b OR c` and `a AND NOT b`
+  // are refused, `a AND (b OR c)` and `a AND (NOT b)` are fine.
   const expression = (): Cond => {
+    if (kw('not')) {
+      p++;
+      const negated: Cond = { kind: 'not', part: condition() };
+      if (kw('and') || kw('or')) fail(peek());
+      return negated;
+    }
     const first = condition();
     if (!kw('and') && !kw('or')) return first;
     const joiner = peek().v.toLowerCase() as 'and' | 'or';
