@@ -16,8 +16,9 @@
 //   API silently dropped would), to prove an adapter checks what it deletes.
 // UNCONFIRMED (kept configurable or plausible): the HTTP status of limit answers (`limitStatus`,
 // default 429); codes 13 (missing fields), 181 (missing business unit header) and 109 (not found)
-// come from captured responses in third-party tests, 184 (invalid token) from memory; the codes
-// for a bad business unit, unknown fields or parameters are guesses; the prospect field list
+// come from captured responses in third-party tests, 403 with code 201 for an unknown business
+// unit from third-party test mocks, 184 (invalid token) from memory; the codes for unknown fields
+// or parameters are guesses; the prospect field list
 // follows the v5 camelCase names; the `email` filter itself (§5) and its case-insensitivity;
 // refusing unknown query parameters (`rejectUnknownParams`).
 import { randomBytes } from 'node:crypto';
