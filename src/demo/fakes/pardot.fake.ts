@@ -18,9 +18,9 @@
 // default 429); codes 13 (missing fields), 181 (missing business unit header) and 109 (not found)
 // come from captured responses in third-party tests, 403 with code 201 for an unknown business
 // unit from third-party test mocks, 184 (invalid token) from memory; the codes for unknown fields
-// or parameters are guesses; the prospect field list
-// follows the v5 camelCase names; the `email` filter itself (§5) and its case-insensitivity;
-// refusing unknown query parameters (`rejectUnknownParams`).
+// or parameters are guesses; the prospect field list follows the v5 camelCase names; the `email`
+// filter itself (§5) and its case-insensitivity; refusing unknown query parameters
+// (`rejectUnknownParams`).
 import { randomBytes } from 'node:crypto';
 import { type FakeRequest, type FakeResponse, FakeVendorServer, type FakeServerOptions } from './fake-server.js';
 import type { SalesforceFake } from './salesforce.fake.js';
