@@ -7,7 +7,7 @@ export function traces(f: VendorFakes, email: string, userId: string) {
     auth0: [...f.auth0.users.values()].filter((u) => u.email === e).length,
     intercom: [...f.intercom.contacts.values()].filter((c) => c.email === e).length,
     amplitude: [...f.amplitude.users.values()].filter((u) => u.user_id === userId).length,
-    hotjar: f.hotjar.subjects.has(e) ? 1 : 0,
+    hotjar: f.hotjar.dataFor({ email: e, siteUserIds: { [f.hotjar.siteId]: userId } }).length > 0 ? 1 : 0,
     pardot: [...f.pardot.prospects.values()].filter((p) => p.email === e && !p.deleted).length,
     sendgrid: [...f.sendgrid.contacts.values()].filter((c) => c.email === e).length,
     'inline-manual': [...f.inlineManual.profiles.values()].filter((p) => p.email === e).length,

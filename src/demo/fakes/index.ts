@@ -2,11 +2,12 @@
 // adapters at them (for tests, the demo mode and benchmarks).
 import { AmplitudeFake, type AmplitudeFakeOptions } from './amplitude.fake.js';
 import { Auth0Fake, type Auth0FakeOptions } from './auth0.fake.js';
-import type { FakeVendorServer } from './fake-server.js';
+import { type FakeVendorServer, TokenRegistry } from './fake-server.js';
 import { HotjarFake, type HotjarFakeOptions } from './hotjar.fake.js';
 import { InlineManualFake, type InlineManualFakeOptions } from './inline-manual.fake.js';
 import { IntercomFake, type IntercomFakeOptions } from './intercom.fake.js';
 import { PardotFake, type PardotFakeOptions } from './pardot.fake.js';
+import { SalesforceFake, type SalesforceFakeOptions } from './salesforce.fake.js';
 import { SendGridFake, type SendGridFakeOptions } from './sendgrid.fake.js';
 
 export * from './amplitude.fake.js';
@@ -16,6 +17,7 @@ export * from './hotjar.fake.js';
 export * from './inline-manual.fake.js';
 export * from './intercom.fake.js';
 export * from './pardot.fake.js';
+export * from './salesforce.fake.js';
 export * from './sendgrid.fake.js';
 
 export interface VendorFakesOptions {
@@ -24,6 +26,7 @@ export interface VendorFakesOptions {
   amplitude?: AmplitudeFakeOptions;
   hotjar?: HotjarFakeOptions;
   pardot?: PardotFakeOptions;
+  salesforce?: SalesforceFakeOptions;
   sendgrid?: SendGridFakeOptions;
   inlineManual?: InlineManualFakeOptions;
 }
@@ -34,6 +37,7 @@ export interface VendorFakes {
   amplitude: AmplitudeFake;
   hotjar: HotjarFake;
   pardot: PardotFake;
+  salesforce: SalesforceFake;
   sendgrid: SendGridFake;
   inlineManual: InlineManualFake;
   all: FakeVendorServer[];
@@ -48,10 +52,12 @@ export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<V
   const intercom = new IntercomFake(opts.intercom);
   const amplitude = new AmplitudeFake(opts.amplitude);
   const hotjar = new HotjarFake(opts.hotjar);
-  const pardot = new PardotFake(opts.pardot);
+  // Salesforce issues the OAuth tokens Pardot accepts (one registry, two hosts).
+  const salesforce = new SalesforceFake({ tokens: new TokenRegistry(), ...opts.salesforce });
+  const pardot = new PardotFake({ tokens: salesforce.tokens, salesforce, ...opts.pardot });
   const sendgrid = new SendGridFake(opts.sendgrid);
   const inlineManual = new InlineManualFake(opts.inlineManual);
-  const all: FakeVendorServer[] = [auth0, intercom, amplitude, hotjar, pardot, sendgrid, inlineManual];
+  const all: FakeVendorServer[] = [auth0, intercom, amplitude, hotjar, pardot, salesforce, sendgrid, inlineManual];
   await Promise.all(all.map((f) => f.start()));
   const env: Record<string, string> = {
     AUTH0_BASE_URL: auth0.url,
@@ -67,18 +73,20 @@ export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<V
     HOTJAR_CLIENT_ID: hotjar.clientId,
     HOTJAR_CLIENT_SECRET: hotjar.clientSecret,
     HOTJAR_ORGANIZATION_ID: hotjar.organizationId,
+    HOTJAR_SITE_ID: hotjar.siteId,
     PARDOT_BASE_URL: pardot.url,
-    SALESFORCE_LOGIN_URL: pardot.url,
     PARDOT_BUSINESS_UNIT_ID: pardot.businessUnitId,
-    SALESFORCE_CLIENT_ID: pardot.clientId,
-    SALESFORCE_CLIENT_SECRET: pardot.clientSecret,
+    // The org's My Domain host: token host and instance_url (client credentials fail on login.salesforce.com).
+    SALESFORCE_LOGIN_URL: salesforce.url,
+    SALESFORCE_CLIENT_ID: salesforce.clientId,
+    SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
     SENDGRID_BASE_URL: sendgrid.url,
     SENDGRID_API_KEY: sendgrid.apiKey,
     INLINE_MANUAL_BASE_URL: inlineManual.url,
     INLINE_MANUAL_API_TOKEN: inlineManual.apiToken,
   };
   return {
-    auth0, intercom, amplitude, hotjar, pardot, sendgrid, inlineManual, all, env,
+    auth0, intercom, amplitude, hotjar, pardot, salesforce, sendgrid, inlineManual, all, env,
     reset: () => all.forEach((f) => f.reset()),
     stop: async () => {
       await Promise.all(all.map((f) => f.stop()));
@@ -97,6 +105,8 @@ export interface FakeSubject {
   country?: string;
   businessRole?: string;
   businessType?: string;
+  /** Amplitude events of the subject's main Amplitude id (default 1500: more than one page of 1000). */
+  amplitudeEvents?: number;
 }
 
 /** Seeds one subject into every fake at once, the same person as each vendor would hold them. */
@@ -105,7 +115,7 @@ export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | '
   const name = [s.firstName, s.lastName].filter(Boolean).join(' ') || undefined;
   const userId = s.userId ?? email;
   const now = new Date().toISOString();
-  return {
+  const seeded = {
     auth0: fakes.auth0.addUser(
       { user_id: `auth0|${userId}`, email, name, given_name: s.firstName, family_name: s.lastName, phone_number: s.phone, last_ip: '203.0.113.7' },
       [{ date: now, type: 's', description: 'Successful login', ip: '203.0.113.7', user_agent: 'Firefox 128.0.0 / Linux 0.0.0' }],
@@ -115,14 +125,35 @@ export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | '
       custom_attributes: { business_role: s.businessRole, business_type: s.businessType },
       location: { country: s.country, city: 'Lisbon' }, browser: 'firefox', os: 'Linux',
     }),
-    amplitude: fakes.amplitude.addUser({
-      user_id: userId, device_ids: ['device-1'],
-      userData: { os: 'Linux', device_type: 'Desktop', country: s.country, city: 'Lisbon', properties: { business_role: s.businessRole, business_type: s.businessType } },
-      events: [{ event_type: 'project_opened', event_time: now.replace('T', ' ').slice(0, 19), ip_address: '203.0.113.7' }],
-    }),
-    hotjar: fakes.hotjar.addSubject({ email, responses: [{ survey: 'NPS', answer: '9' }] }),
-    pardot: fakes.pardot.addProspect({ email, firstName: s.firstName, lastName: s.lastName, phone: s.phone, company: s.company, country: s.country, jobTitle: s.businessRole, industry: s.businessType }),
+    // Two Amplitude ids under one user_id (a second device), the first with a long history.
+    amplitude: [
+      fakes.amplitude.addUser({
+        user_id: userId, device_ids: ['device-1'],
+        userData: { os: 'Linux', device_type: 'Desktop', country: s.country, city: 'Lisbon', properties: { business_role: s.businessRole, business_type: s.businessType } },
+        events: AmplitudeFake.events(s.amplitudeEvents ?? 1500, { ip_address: '203.0.113.7' }),
+      }),
+      fakes.amplitude.addUser({
+        user_id: userId, device_ids: ['device-2'], userData: { os: 'iOS', device_type: 'Apple iPhone', country: s.country },
+        events: [{ event_type: 'app_opened', event_time: now.replace('T', ' ').slice(0, 19), ip_address: '198.51.100.4' }],
+      }),
+    ],
+    // Survey responses under the e-mail, and an identified user under the product's user id.
+    hotjar: fakes.hotjar.addSubject({ email, responses: [{ survey: 'NPS', answer: '9' }], ...(s.userId ? { siteId: fakes.hotjar.siteId, userId: s.userId, attributes: { email, name } } : {}) }),
+    // The lead and the contact keep the capitalisation the person typed (SOQL compares without case).
+    salesforce: {
+      lead: fakes.salesforce.addLead({ Email: s.email, FirstName: s.firstName ?? null, LastName: s.lastName ?? 'Unknown', Phone: s.phone ?? null, Company: s.company ?? '[not provided]', Country: s.country ?? null, Title: s.businessRole ?? null, LeadSource: 'Web' }),
+      contact: fakes.salesforce.addContact({ Email: s.email, FirstName: s.firstName ?? null, LastName: s.lastName ?? 'Unknown', Phone: s.phone ?? null, MailingCountry: s.country ?? null, Title: s.businessRole ?? null }),
+    },
+    pardot: [] as ReturnType<VendorFakes['pardot']['addProspect']>[],
     sendgrid: fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone }),
-    inlineManual: fakes.inlineManual.addProfile({ email, name: s.firstName, first_name: s.firstName }),
+    inlineManual: fakes.inlineManual.addProfile({ email, name, first_name: s.firstName, last_name: s.lastName }),
   };
+  // Two prospects sharing the e-mail (AMPSEA), each synced with one of the Salesforce records.
+  const prospect = { email, firstName: s.firstName, lastName: s.lastName, phone: s.phone, company: s.company, country: s.country, jobTitle: s.businessRole, industry: s.businessType };
+  const { lead, contact } = seeded.salesforce;
+  seeded.pardot.push(
+    fakes.pardot.addProspect({ ...prospect, salesforceId: lead.Id, crmLeadFid: lead.Id }),
+    fakes.pardot.addProspect({ ...prospect, salesforceId: contact.Id, crmContactFid: contact.Id }),
+  );
+  return seeded;
 }
