@@ -1,7 +1,11 @@
 // Starts one local fake per vendor and hands back the environment that points the processor
 // adapters at them (for tests, the demo mode and benchmarks).
 import { AmplitudeFake, type AmplitudeFakeOptions } from './amplitude.fake.js';
+import { AppInsightsFake, type AppInsightsFakeOptions } from './app-insights.fake.js';
+import { AppInsightsTelemetryStore, type AppInsightsStoreOptions } from './app-insights.store.js';
 import { Auth0Fake, type Auth0FakeOptions } from './auth0.fake.js';
+import { AzureLoginFake, type AzureLoginFakeOptions } from './azure-login.fake.js';
+import { AzureManagementFake, type AzureManagementFakeOptions } from './azure-management.fake.js';
 import { type FakeVendorServer, TokenRegistry } from './fake-server.js';
 import { HotjarFake, type HotjarFakeOptions } from './hotjar.fake.js';
 import { InlineManualFake, type InlineManualFakeOptions } from './inline-manual.fake.js';
@@ -11,7 +15,12 @@ import { SalesforceFake, type SalesforceFakeOptions } from './salesforce.fake.js
 import { SendGridFake, type SendGridFakeOptions } from './sendgrid.fake.js';
 
 export * from './amplitude.fake.js';
+export * from './app-insights.fake.js';
+export * from './app-insights.kql.js';
+export * from './app-insights.store.js';
 export * from './auth0.fake.js';
+export * from './azure-login.fake.js';
+export * from './azure-management.fake.js';
 export * from './fake-server.js';
 export * from './hotjar.fake.js';
 export * from './inline-manual.fake.js';
@@ -29,6 +38,10 @@ export interface VendorFakesOptions {
   salesforce?: SalesforceFakeOptions;
   sendgrid?: SendGridFakeOptions;
   inlineManual?: InlineManualFakeOptions;
+  // Azure Application Insights: Entra login, query API and ARM purge share tokens and telemetry.
+  azureLogin?: AzureLoginFakeOptions;
+  appInsights?: Omit<AppInsightsFakeOptions, 'store' | 'tokens'> & { store?: AppInsightsStoreOptions };
+  azureManagement?: Omit<AzureManagementFakeOptions, 'store' | 'tokens'>;
 }
 
 export interface VendorFakes {
@@ -40,6 +53,9 @@ export interface VendorFakes {
   salesforce: SalesforceFake;
   sendgrid: SendGridFake;
   inlineManual: InlineManualFake;
+  azureLogin: AzureLoginFake;
+  appInsights: AppInsightsFake;
+  azureManagement: AzureManagementFake;
   all: FakeVendorServer[];
   /** Base URLs and credentials for `loadVendorConfig`, all pointing at the fakes. */
   env: Record<string, string>;
@@ -57,7 +73,8 @@ export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<V
   const pardot = new PardotFake({ tokens: salesforce.tokens, salesforce, ...opts.pardot });
   const sendgrid = new SendGridFake(opts.sendgrid);
   const inlineManual = new InlineManualFake(opts.inlineManual);
-  const all: FakeVendorServer[] = [auth0, intercom, amplitude, hotjar, pardot, salesforce, sendgrid, inlineManual];
+  const { azureLogin, appInsights, azureManagement } = azureFakes(opts);
+  const all: FakeVendorServer[] = [auth0, intercom, amplitude, hotjar, pardot, salesforce, sendgrid, inlineManual, azureLogin, appInsights, azureManagement];
   await Promise.all(all.map((f) => f.start()));
   const env: Record<string, string> = {
     AUTH0_BASE_URL: auth0.url,
@@ -84,14 +101,33 @@ export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<V
     SENDGRID_API_KEY: sendgrid.apiKey,
     INLINE_MANUAL_BASE_URL: inlineManual.url,
     INLINE_MANUAL_API_TOKEN: inlineManual.apiToken,
+    APPINSIGHTS_TENANT_ID: azureLogin.tenantId,
+    APPINSIGHTS_CLIENT_ID: azureLogin.clientId,
+    APPINSIGHTS_CLIENT_SECRET: azureLogin.clientSecret,
+    APPINSIGHTS_APP_ID: appInsights.appId,
+    APPINSIGHTS_RESOURCE_ID: azureManagement.resourceId,
+    AZURE_LOGIN_URL: azureLogin.url,
+    AZURE_MANAGEMENT_URL: azureManagement.url,
+    APPINSIGHTS_QUERY_URL: appInsights.url,
   };
   return {
-    auth0, intercom, amplitude, hotjar, pardot, salesforce, sendgrid, inlineManual, all, env,
+    auth0, intercom, amplitude, hotjar, pardot, salesforce, sendgrid, inlineManual, azureLogin, appInsights, azureManagement, all, env,
     reset: () => all.forEach((f) => f.reset()),
     stop: async () => {
       await Promise.all(all.map((f) => f.stop()));
     },
   };
+}
+
+// One Entra tenant whose tokens both Azure APIs check; the app registration reads the component
+// (Reader) and purges (Data Purger); the ARM resource is the workspace the component writes to.
+function azureFakes(opts: VendorFakesOptions) {
+  const tokens = new TokenRegistry();
+  const azureLogin = new AzureLoginFake({ ...opts.azureLogin, tokens });
+  const store = new AppInsightsTelemetryStore(opts.appInsights?.store);
+  const appInsights = new AppInsightsFake({ readers: [azureLogin.clientId], ...opts.appInsights, store, tokens });
+  const azureManagement = new AzureManagementFake({ purgers: [azureLogin.clientId], ...opts.azureManagement, store, tokens });
+  return { azureLogin, appInsights, azureManagement };
 }
 
 export interface FakeSubject {
@@ -147,6 +183,9 @@ export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | '
     pardot: [] as ReturnType<VendorFakes['pardot']['addProspect']>[],
     sendgrid: fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone }),
     inlineManual: fakes.inlineManual.addProfile({ email, name, first_name: s.firstName, last_name: s.lastName }),
+    appInsights: fakes.appInsights.store.seedSubject({
+      userId, email, ip: '203.0.113.7', city: 'Lisbon', country: s.country, browser: 'Firefox 128.0', os: 'Linux', device: 'PC', createdAt: now,
+    }),
   };
   // Two prospects sharing the e-mail (AMPSEA), each synced with one of the Salesforce records.
   const prospect = { email, firstName: s.firstName, lastName: s.lastName, phone: s.phone, company: s.company, country: s.country, jobTitle: s.businessRole, industry: s.businessType };
