@@ -9,7 +9,11 @@ export interface VendorConfig {
   intercom: { baseUrl: string; accessToken?: string; version: string };
   amplitude: { baseUrl: string; apiKey?: string; secretKey?: string; requester: string };
   hotjar: { baseUrl: string; clientId?: string; clientSecret?: string; organizationId?: string };
-  pardot: { baseUrl: string; loginUrl: string; businessUnitId?: string; clientId?: string; clientSecret?: string };
+  /**
+   * loginUrl: the org's My Domain URL (https://<mydomain>.my.salesforce.com), the only host that
+   * issues client-credentials tokens; no default.
+   */
+  pardot: { baseUrl: string; loginUrl?: string; businessUnitId?: string; clientId?: string; clientSecret?: string; salesforceApiVersion: string };
   sendgrid: { baseUrl: string; apiKey?: string };
   /**
    * Inline Manual's People API is not publicly documented (only its existence, per-site API tokens
@@ -55,13 +59,7 @@ export function loadVendorConfig(env: Env = process.env): VendorConfig {
       clientSecret: opt(env, 'HOTJAR_CLIENT_SECRET'),
       organizationId: opt(env, 'HOTJAR_ORGANIZATION_ID') && match(env, 'HOTJAR_ORGANIZATION_ID', '', /^\d+$/),
     },
-    pardot: {
-      baseUrl: url(env, 'PARDOT_BASE_URL', 'https://pi.pardot.com'),
-      loginUrl: url(env, 'SALESFORCE_LOGIN_URL', 'https://login.salesforce.com'),
-      businessUnitId: opt(env, 'PARDOT_BUSINESS_UNIT_ID'),
-      clientId: opt(env, 'SALESFORCE_CLIENT_ID'),
-      clientSecret: opt(env, 'SALESFORCE_CLIENT_SECRET'),
-    },
+    pardot: pardotConfig(env),
     sendgrid: {
       baseUrl: url(env, 'SENDGRID_BASE_URL', 'https://api.sendgrid.com'),
       apiKey: opt(env, 'SENDGRID_API_KEY'),
@@ -77,6 +75,25 @@ export function loadVendorConfig(env: Env = process.env): VendorConfig {
       authScheme: env.INLINE_MANUAL_AUTH_SCHEME === undefined ? 'Bearer' : env.INLINE_MANUAL_AUTH_SCHEME.trim(),
     },
   };
+}
+
+function pardotConfig(env: Env): VendorConfig['pardot'] {
+  const cfg = {
+    baseUrl: url(env, 'PARDOT_BASE_URL', 'https://pi.pardot.com'),
+    loginUrl: url(env, 'SALESFORCE_LOGIN_URL', '') || undefined,
+    businessUnitId: opt(env, 'PARDOT_BUSINESS_UNIT_ID'),
+    clientId: opt(env, 'SALESFORCE_CLIENT_ID'),
+    clientSecret: opt(env, 'SALESFORCE_CLIENT_SECRET'),
+    salesforceApiVersion: match(env, 'SALESFORCE_API_VERSION', '62.0', /^\d{2}\.0$/),
+  };
+  const wanted = cfg.businessUnitId && cfg.clientId && cfg.clientSecret;
+  if (wanted && !cfg.loginUrl) {
+    throw bad('SALESFORCE_LOGIN_URL', "must be set when Pardot is configured: your org's My Domain URL (https://<mydomain>.my.salesforce.com), the only host that issues client-credentials tokens");
+  }
+  if (cfg.loginUrl && /^https?:\/\/(login|test)\.salesforce\.com$/i.test(cfg.loginUrl)) {
+    throw bad('SALESFORCE_LOGIN_URL', "must be your org's My Domain URL (https://<mydomain>.my.salesforce.com): login.salesforce.com and test.salesforce.com do not issue client-credentials tokens");
+  }
+  return cfg;
 }
 
 function opt(env: Env, name: string): string | undefined {

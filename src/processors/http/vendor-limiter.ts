@@ -166,6 +166,7 @@ export const DEFAULT_LIMITS: Record<string, string> = {
   'amplitude:deletions': '1/s,8c', // User Privacy API: 1 request/s, 8 in parallel
   hotjar: '50/s', // 3,000 requests/min
   pardot: '5c', // 5 concurrent requests per business unit (plus a daily quota, not paced here)
+  'pardot:salesforce': '25c', // Salesforce REST, same connected app: 25 long-running requests at once (daily quota not paced)
   sendgrid: '10/s', // per-endpoint limits unpublished; X-RateLimit-* headers tell the truth
   'inline-manual': '5/s', // unpublished
 };

@@ -37,3 +37,24 @@ export function mapPardotProspect(items: Items, p: PardotProspect): void {
     .add('country', joinName(p.state, p.country), where)
     .add('activity', p.lastActivityAt && { last_activity_at: p.lastActivityAt }, where);
 }
+
+/** A Salesforce Lead or Contact as SOQL returns it (field names as selected). */
+export interface SalesforceRecord {
+  Id: string;
+  Email?: string | null;
+  attributes?: unknown;
+  [field: string]: unknown;
+}
+
+export function mapSalesforceRecord(items: Items, type: 'Lead' | 'Contact', r: SalesforceRecord): void {
+  const where = `Salesforce ${type.toLowerCase()} ${r.Id}`;
+  const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
+  items
+    .add('email', r.Email, where)
+    .add('name', joinName(str('FirstName'), str('LastName')), where)
+    .add('phone_number', str('Phone') ?? str('MobilePhone'), where)
+    .add('business_role', str('Title'), where)
+    .add('business_type', str('Industry'), where)
+    .add('company', str('Company'), where)
+    .add('country', joinName(str('State') ?? str('MailingState'), str('Country') ?? str('MailingCountry')), where);
+}
