@@ -99,22 +99,55 @@ export interface FakeSubject {
   businessType?: string;
 }
 
-/** Seeds one subject into every fake at once, the same person as each vendor would hold them. */
+/** The same address as a social identity provider may hand it over, capitalised (Jane.Doe@Example.com). */
+export function providerCapitalised(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  const cap = (s: string) => s.split('.').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('.');
+  return `${cap(local)}@${cap(domain)}`;
+}
+
+/**
+ * Seeds one subject into every fake at once, the same person as each vendor would hold them, in
+ * every form the vendor allows: Auth0 a database user (e-mail lower-cased) and a Google identity
+ * keeping the provider's capitalisation, each with login events in the tenant logs; Intercom a
+ * user contact with a note, a tag, a company (when given) and a conversation with a reply and a
+ * CSAT rating; SendGrid a marketing contact, a bounce and transactional e-mail activity.
+ */
 export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | 'stop'>, s: FakeSubject) {
   const email = s.email.toLowerCase();
   const name = [s.firstName, s.lastName].filter(Boolean).join(' ') || undefined;
   const userId = s.userId ?? email;
   const now = new Date().toISOString();
+  const login = { date: now, type: 's', description: 'Successful login', ip: '203.0.113.7', user_agent: 'Firefox 128.0.0 / Linux 0.0.0' };
+  const auth0 = fakes.auth0.addUser(
+    { user_id: `auth0|${userId}`, email, name, given_name: s.firstName, family_name: s.lastName, phone_number: s.phone, last_ip: '203.0.113.7' },
+    [login],
+  );
+  const auth0Social = fakes.auth0.addUser(
+    { user_id: `google-oauth2|${100000000 + (hash(userId) % 900000000)}`, email: providerCapitalised(email), name, given_name: s.firstName, family_name: s.lastName },
+    [{ ...login, type: 's', description: 'Successful login (Google)' }],
+  );
+  const intercom = fakes.intercom.addContact({
+    role: 'user', email, external_id: userId, name, phone: s.phone,
+    custom_attributes: { business_role: s.businessRole, business_type: s.businessType },
+    location: { country: s.country, city: 'Lisbon' }, browser: 'firefox', os: 'Linux',
+  });
+  const intercomNote = fakes.intercom.addNote(intercom.id, { body: '<p>Asked about invoice export.</p>' });
+  fakes.intercom.addTag(intercom.id, 'Beta tester');
+  if (s.company) fakes.intercom.addCompany(intercom.id, { name: s.company });
+  const intercomConversation = fakes.intercom.addConversation({
+    contactIds: [intercom.id], body: '<p>Hello, I cannot export my invoices.</p>',
+    parts: [{ body: '<p>Thanks, we are looking into it.</p>' }], rating: { rating: 5, remark: 'Quick answer' },
+  });
+  const sendgrid = fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone });
+  fakes.sendgrid.addSuppressions(email, { bounces: [{ created: 1700000000, reason: '452 4.2.2 Mailbox full', status: '4.2.2' }] });
+  fakes.sendgrid.addEmailActivity({ to: email, subject: `Welcome${s.firstName ? `, ${s.firstName}` : ''}`, ip: '198.51.100.10', categories: ['onboarding'] });
   return {
-    auth0: fakes.auth0.addUser(
-      { user_id: `auth0|${userId}`, email, name, given_name: s.firstName, family_name: s.lastName, phone_number: s.phone, last_ip: '203.0.113.7' },
-      [{ date: now, type: 's', description: 'Successful login', ip: '203.0.113.7', user_agent: 'Firefox 128.0.0 / Linux 0.0.0' }],
-    ),
-    intercom: fakes.intercom.addContact({
-      role: 'user', email, external_id: userId, name, phone: s.phone,
-      custom_attributes: { business_role: s.businessRole, business_type: s.businessType },
-      location: { country: s.country, city: 'Lisbon' }, browser: 'firefox', os: 'Linux',
-    }),
+    auth0,
+    auth0Social,
+    intercom,
+    intercomNote,
+    intercomConversation,
     amplitude: fakes.amplitude.addUser({
       user_id: userId, device_ids: ['device-1'],
       userData: { os: 'Linux', device_type: 'Desktop', country: s.country, city: 'Lisbon', properties: { business_role: s.businessRole, business_type: s.businessType } },
@@ -122,7 +155,13 @@ export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | '
     }),
     hotjar: fakes.hotjar.addSubject({ email, responses: [{ survey: 'NPS', answer: '9' }] }),
     pardot: fakes.pardot.addProspect({ email, firstName: s.firstName, lastName: s.lastName, phone: s.phone, company: s.company, country: s.country, jobTitle: s.businessRole, industry: s.businessType }),
-    sendgrid: fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone }),
+    sendgrid,
     inlineManual: fakes.inlineManual.addProfile({ email, name: s.firstName, first_name: s.firstName }),
   };
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return h;
 }
