@@ -264,8 +264,12 @@ function validator(spec: LoadedSpec, coerce: boolean, ref: string, override?: Js
   return v;
 }
 
-function ajvErrors(v: ValidateFunction): string {
-  return (v.errors ?? []).slice(0, 6).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`).join('; ');
+// Ajv's errors in one line; `wrapped`: the value was validated as property `v` of a wrapper object.
+function ajvErrors(v: ValidateFunction, wrapped = false): string {
+  return (v.errors ?? []).slice(0, 6).map((e) => {
+    const at = wrapped ? e.instancePath.replace(/^\/v/, '') : e.instancePath || '(root)';
+    return `${at ? `${at} ` : ''}${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`;
+  }).join('; ');
 }
 
 function matchOperation(vendor: DocumentedVendor, method: string, path: string): OperationMatch | { methods: string[] } | undefined {
@@ -313,7 +317,7 @@ export function validateCall(vendor: DocumentedVendor, call: RecordedCall): stri
   const checkValue = (where: string, name: string, schema: Json | undefined, value: unknown) => {
     if (!schema) return;
     const v = validator(spec, true, '', { type: 'object', properties: { v: withDocRefs(spec, schema) } });
-    if (!v({ v: value })) say(`${where} parameter ${name}: ${ajvErrors(v).replace(/^\/v /, '')}`);
+    if (!v({ v: value })) say(`${where} parameter ${name}: ${ajvErrors(v, true)}`);
   };
   for (const [key, p] of params) {
     const name = String(p.name);
@@ -449,7 +453,7 @@ function responseProblems(spec: LoadedSpec, found: OperationMatch, call: Recorde
       continue;
     }
     const v = validator(spec, true, '', { type: 'object', properties: { v: withDocRefs(spec, (header.schema as Json) ?? {}) } });
-    if (!v({ v: value })) out.push(`fake's ${status} answer header ${name}: ${ajvErrors(v)}`);
+    if (!v({ v: value })) out.push(`fake's ${status} answer header ${name}: ${ajvErrors(v, true)}`);
   }
   const content = response.content as Record<string, Json> | undefined;
   if (!content || call.status === 204) return out;
