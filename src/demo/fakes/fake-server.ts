@@ -357,14 +357,15 @@ export abstract class FakeVendorServer {
    * Where a group stands against its enforced limit (the tightest window), for vendors that send
    * `X-RateLimit-*` on every answer; undefined when the group has no enforced rate.
    */
-  protected rateLimitWindow(group: string, now = Date.now()): { limit: number; remaining: number; resetAt: number } | undefined {
+  protected rateLimitWindow(group: string, now = Date.now()): { limit: number; remaining: number; resetAt: number; resetInSec: number } | undefined {
     const rule = this.limits.get(group) ?? {};
     const windows: [number | undefined, number][] = [[rule.perSecond, 1000], [rule.perMinute, 60_000], [rule.perHour, 3_600_000]];
-    let best: { limit: number; remaining: number; resetAt: number } | undefined;
+    let best: { limit: number; remaining: number; resetAt: number; resetInSec: number } | undefined;
     for (const [max, windowMs] of windows) {
       if (max === undefined) continue;
       const inWindow = (this.recent.get(group) ?? []).filter((t) => t > now - windowMs);
-      const w = { limit: max, remaining: Math.max(0, max - inWindow.length), resetAt: Math.ceil(((inWindow[0] ?? now) + windowMs) / 1000) };
+      const endMs = (inWindow[0] ?? now) + windowMs;
+      const w = { limit: max, remaining: Math.max(0, max - inWindow.length), resetAt: Math.ceil(endMs / 1000), resetInSec: Math.ceil((endMs - now) / 1000) };
       if (!best || w.remaining < best.remaining) best = w;
     }
     return best;

@@ -225,8 +225,10 @@ export class SendGridFake extends FakeVendorServer {
 
   protected tooManyRequests(resetAt: number, at: RequestLine): FakeResponse {
     if (at.method === 'POST' && at.path === ERASE) {
-      const wait = Math.max(1, resetAt - epochSeconds());
-      return errors(429, 'too many requests', { ...rateLimitHeaders(this.erasurePerMinute || 100, 0, wait), 'x-envoy-ratelimited': 'true' });
+      const w = this.rateLimitWindow('erasure');
+      // Over the enforced limit: the window's own end; an injected 429: its reset.
+      const wait = w && w.remaining === 0 ? w.resetInSec : Math.max(1, Math.round(resetAt - Date.now() / 1000));
+      return errors(429, 'too many requests', { ...rateLimitHeaders(w?.limit ?? 100, 0, wait), 'x-envoy-ratelimited': 'true' });
     }
     return errors(429, 'too many requests', rateLimitHeaders(this.rateLimitWindow('default')?.limit ?? 600, 0, resetAt));
   }
@@ -234,11 +236,9 @@ export class SendGridFake extends FakeVendorServer {
   // X-RateLimit-* on every answer: reset as an epoch timestamp, or seconds to wait on the erasure API.
   private rl(erasure: boolean): Record<string, string> {
     const w = this.rateLimitWindow(erasure ? 'erasure' : 'default');
-    const now = epochSeconds();
     const limit = w?.limit ?? (erasure ? 100 : 600);
     const remaining = w?.remaining ?? limit - 1;
-    const resetAt = w?.resetAt ?? now + 60;
-    return rateLimitHeaders(limit, remaining, erasure ? Math.max(0, resetAt - now) : resetAt);
+    return rateLimitHeaders(limit, remaining, erasure ? (w?.resetInSec ?? 60) : (w?.resetAt ?? epochSeconds() + 60));
   }
 
   protected handle(req: FakeRequest): FakeResponse {
