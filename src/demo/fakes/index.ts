@@ -102,8 +102,8 @@ export interface FakeSubject {
 /** The same address as a social identity provider may hand it over, capitalised (Jane.Doe@Example.com). */
 export function providerCapitalised(email: string): string {
   const [local = '', domain = ''] = email.split('@');
-  const cap = (s: string) => s.split('.').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('.');
-  return `${cap(local)}@${cap(domain)}`;
+  const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  return `${local.split('.').map(cap).join('.')}@${cap(domain)}`;
 }
 
 /**
