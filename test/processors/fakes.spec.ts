@@ -30,7 +30,7 @@ describe('vendor fakes', () => {
   });
 
   test('Intercom: search lags behind creation when configured; a bad version header is refused', async () => {
-    const headers = { authorization: `Bearer ${fakes.intercom.accessToken}`, 'content-type': 'application/json' };
+    const headers = { authorization: `Bearer ${fakes.intercom.accessToken}`, 'intercom-version': '2.14', 'content-type': 'application/json' };
     const search = () => call(`${fakes.intercom.url}/contacts/search`, { method: 'POST', headers, body: JSON.stringify({ query: { field: 'email', operator: '=', value: 'a@b.c' } }) });
     fakes.intercom.addContact({ role: 'lead', email: 'a@b.c' });
     fakes.intercom.searchLagMs = 60_000;

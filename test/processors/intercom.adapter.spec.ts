@@ -36,7 +36,7 @@ describe('Intercom adapter', () => {
       ['phone_number', '+351900000001'],
       ['user_creation_date', expect.any(String)],
       ['operating_system', 'Linux'],
-      ['geolocation', { country: 'Portugal', region: undefined, city: 'Lisbon' }],
+      ['geolocation', { country: 'Portugal', region: null, city: 'Lisbon' }],
       ['business_role', 'CTO'],
     ]);
   });

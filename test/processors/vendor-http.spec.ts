@@ -105,7 +105,7 @@ describe('fakes + adapters together', () => {
 
   test('an enforced requests-per-second limit answers the vendor 429 and counts it', async () => {
     fakes.intercom.setRateLimit({ perSecond: 2 });
-    const client = new VendorHttpClient({ vendor: 'Intercom', baseUrl: fakes.intercom.url, timeoutMs: 1000, maxRetries: 0, headers: { authorization: `Bearer ${fakes.intercom.accessToken}` } });
+    const client = new VendorHttpClient({ vendor: 'Intercom', baseUrl: fakes.intercom.url, timeoutMs: 1000, maxRetries: 0, headers: { authorization: `Bearer ${fakes.intercom.accessToken}`, 'intercom-version': '2.14' } });
     const statuses = await Promise.all(
       Array.from({ length: 4 }, () => client.request({ method: 'POST', path: '/contacts/search', json: { query: { field: 'email', operator: '=', value: 'a@b.c' } }, okStatuses: [429] }).then((r) => r.status)),
     );

@@ -21,6 +21,14 @@ export interface FakeResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Set on answers injected by `failNext` / `chaos` (not the vendor's own): not checked against its documents. */
+  injected?: boolean;
+}
+
+/** The request a rate-limit answer is for (vendors answer 429 differently per API). */
+export interface RequestLine {
+  method: string;
+  path: string;
 }
 
 export interface LoggedRequest {
@@ -45,6 +53,8 @@ export interface RecordedCall {
   status: number;
   responseHeaders: Record<string, string>;
   responseBody: unknown;
+  /** The answer came from `failNext` or `chaos` failures, not from the fake's vendor behaviour. */
+  injected: boolean;
   at: number;
 }
 
@@ -119,7 +129,7 @@ export interface FakeServerOptions {
 
 interface Fault {
   count: number;
-  apply: () => FakeResponse | Promise<void>;
+  apply: (at: RequestLine) => FakeResponse | Promise<void>;
 }
 
 export abstract class FakeVendorServer {
@@ -159,8 +169,8 @@ export abstract class FakeVendorServer {
     return 'default';
   }
 
-  /** The vendor's answer when a rate limit is hit; `resetAt` is epoch seconds. */
-  protected abstract tooManyRequests(resetAt: number): FakeResponse;
+  /** The vendor's answer when a rate limit is hit; `resetAt` is epoch seconds; `at` the request refused. */
+  protected abstract tooManyRequests(resetAt: number, at: RequestLine): FakeResponse;
   protected abstract handle(req: FakeRequest): FakeResponse | Promise<FakeResponse>;
   protected abstract clearStore(): void;
 
@@ -204,7 +214,7 @@ export abstract class FakeVendorServer {
 
   /** Answer the next `count` requests with `status` (and the vendor-neutral or given body). */
   failNext(count: number, status = 500, body: unknown = { error: 'injected failure' }, headers?: Record<string, string>): this {
-    this.faults.push({ count, apply: () => ({ status, body, headers }) });
+    this.faults.push({ count, apply: () => ({ status, body, headers, injected: true }) });
     return this;
   }
 
@@ -218,9 +228,9 @@ export abstract class FakeVendorServer {
   rateLimitNext(count: number, resetInSec = 1): this {
     this.faults.push({
       count,
-      apply: () => {
+      apply: (at) => {
         this.rateLimited++;
-        return this.tooManyRequests(Math.ceil(Date.now() / 1000) + resetInSec);
+        return this.tooManyRequests(Math.ceil(Date.now() / 1000) + resetInSec, at);
       },
     });
     return this;
@@ -248,16 +258,16 @@ export abstract class FakeVendorServer {
     return this;
   }
 
-  private async chaosFault(): Promise<FakeResponse | undefined> {
+  private async chaosFault(at: RequestLine): Promise<FakeResponse | undefined> {
     const c = this.chaosOpts;
     if (!c) return undefined;
     const r = c.random();
     let edge = c.failRatio ?? 0;
-    if (r < edge) return { status: c.failStatus ?? 500, body: { error: 'injected failure' } };
+    if (r < edge) return { status: c.failStatus ?? 500, body: { error: 'injected failure' }, injected: true };
     edge += c.rateLimitRatio ?? 0;
     if (r < edge) {
       this.rateLimited++;
-      return this.tooManyRequests(Math.ceil(Date.now() / 1000) + (c.resetInSec ?? 1));
+      return this.tooManyRequests(Math.ceil(Date.now() / 1000) + (c.resetInSec ?? 1), at);
     }
     edge += c.slowRatio ?? 0;
     if (r < edge) await new Promise((res) => setTimeout(res, c.slowMs ?? 1000));
@@ -306,7 +316,8 @@ export abstract class FakeVendorServer {
     try {
       raw = await readBody(req);
       body = parseBody(raw, req.headers['content-type']);
-      out = this.limit(group, started) ?? (await this.fault()) ?? (await this.chaosFault()) ?? (await this.handle({
+      const at = { method, path: url.pathname };
+      out = this.limit(group, started, at) ?? (await this.fault(at)) ?? (await this.chaosFault(at)) ?? (await this.handle({
         method,
         path: url.pathname,
         query: url.searchParams,
@@ -329,6 +340,7 @@ export abstract class FakeVendorServer {
       status: out.status,
       responseHeaders: { ...out.headers },
       responseBody: out.body,
+      injected: out.injected === true,
       at: started,
     });
     const headers: Record<string, string> = { ...out.headers };
@@ -341,7 +353,25 @@ export abstract class FakeVendorServer {
     res.end(text);
   }
 
-  private limit(group: string, now: number): FakeResponse | undefined {
+  /**
+   * Where a group stands against its enforced limit (the tightest window), for vendors that send
+   * `X-RateLimit-*` on every answer; undefined when the group has no enforced rate.
+   */
+  protected rateLimitWindow(group: string, now = Date.now()): { limit: number; remaining: number; resetAt: number; resetInSec: number } | undefined {
+    const rule = this.limits.get(group) ?? {};
+    const windows: [number | undefined, number][] = [[rule.perSecond, 1000], [rule.perMinute, 60_000], [rule.perHour, 3_600_000]];
+    let best: { limit: number; remaining: number; resetAt: number; resetInSec: number } | undefined;
+    for (const [max, windowMs] of windows) {
+      if (max === undefined) continue;
+      const inWindow = (this.recent.get(group) ?? []).filter((t) => t > now - windowMs);
+      const endMs = (inWindow[0] ?? now) + windowMs;
+      const w = { limit: max, remaining: Math.max(0, max - inWindow.length), resetAt: Math.ceil(endMs / 1000), resetInSec: Math.ceil((endMs - now) / 1000) };
+      if (!best || w.remaining < best.remaining) best = w;
+    }
+    return best;
+  }
+
+  private limit(group: string, now: number, at: RequestLine): FakeResponse | undefined {
     const rule = this.limits.get(group) ?? {};
     const windows: [number | undefined, number][] = [[rule.perSecond, 1000], [rule.perMinute, 60_000], [rule.perHour, 3_600_000]];
     const longest = Math.max(...windows.filter(([n]) => n !== undefined).map(([, w]) => w), 0);
@@ -358,14 +388,14 @@ export abstract class FakeVendorServer {
     if (resetAt === undefined && !overConcurrency) return undefined;
     this.rateLimited++;
     this.limitExceeded++;
-    return this.tooManyRequests(resetAt ?? Math.ceil(now / 1000) + 1);
+    return this.tooManyRequests(resetAt ?? Math.ceil(now / 1000) + 1, at);
   }
 
-  private async fault(): Promise<FakeResponse | undefined> {
+  private async fault(at: RequestLine): Promise<FakeResponse | undefined> {
     const f = this.faults[0];
     if (!f) return undefined;
     if (--f.count <= 0) this.faults.shift();
-    const r = await f.apply();
+    const r = await f.apply(at);
     return r ?? undefined;
   }
 }

@@ -145,21 +145,51 @@ export interface FakeSubject {
   amplitudeEvents?: number;
 }
 
-/** Seeds one subject into every fake at once, the same person as each vendor would hold them. */
+/** The same address as a social identity provider may hand it over, capitalised (Jane.Doe@Example.com). */
+export function providerCapitalised(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  return `${local.split('.').map(cap).join('.')}@${cap(domain)}`;
+}
+
+/**
+ * Seeds one subject into every fake at once, the same person as each vendor would hold them, in
+ * every form the vendor allows: Auth0 a database user (e-mail lower-cased) and a Google identity
+ * keeping the provider's capitalisation, each with login events in the tenant logs; Intercom a
+ * user contact with a note, a tag, a company (when given) and a conversation with a reply and a
+ * CSAT rating; SendGrid a marketing contact, a bounce and transactional e-mail activity.
+ */
 export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | 'stop'>, s: FakeSubject) {
   const email = s.email.toLowerCase();
   const name = [s.firstName, s.lastName].filter(Boolean).join(' ') || undefined;
   const userId = s.userId ?? email;
   const now = new Date().toISOString();
+  const login = { date: now, type: 's', description: 'Successful login', ip: '203.0.113.7', user_agent: 'Firefox 128.0.0 / Linux 0.0.0' };
+  const intercom = fakes.intercom.addContact({
+    role: 'user', email, external_id: userId, name, phone: s.phone,
+    custom_attributes: { business_role: s.businessRole, business_type: s.businessType },
+    location: { country: s.country, city: 'Lisbon' }, browser: 'firefox', os: 'Linux',
+  });
+  fakes.intercom.addTag(intercom.id, 'Beta tester');
+  if (s.company) fakes.intercom.addCompany(intercom.id, { name: s.company });
+  const sendgrid = fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone });
+  fakes.sendgrid.addSuppressions(email, { bounces: [{ created: 1700000000, reason: '452 4.2.2 Mailbox full', status: '4.2.2' }] });
+  fakes.sendgrid.addEmailActivity({ to: email, subject: `Welcome${s.firstName ? `, ${s.firstName}` : ''}`, ip: '198.51.100.10', categories: ['onboarding'] });
   const seeded = {
     auth0: fakes.auth0.addUser(
       { user_id: `auth0|${userId}`, email, name, given_name: s.firstName, family_name: s.lastName, phone_number: s.phone, last_ip: '203.0.113.7' },
-      [{ date: now, type: 's', description: 'Successful login', ip: '203.0.113.7', user_agent: 'Firefox 128.0.0 / Linux 0.0.0' }],
+      [login],
     ),
-    intercom: fakes.intercom.addContact({
-      role: 'user', email, external_id: userId, name, phone: s.phone,
-      custom_attributes: { business_role: s.businessRole, business_type: s.businessType },
-      location: { country: s.country, city: 'Lisbon' }, browser: 'firefox', os: 'Linux',
+    // A Google identity keeps the provider's capitalisation (users-by-email is case-sensitive).
+    auth0Social: fakes.auth0.addUser(
+      { user_id: `google-oauth2|${100000000 + (hash(userId) % 900000000)}`, email: providerCapitalised(email), name, given_name: s.firstName, family_name: s.lastName },
+      [{ ...login, type: 's', description: 'Successful login (Google)' }],
+    ),
+    intercom,
+    intercomNote: fakes.intercom.addNote(intercom.id, { body: '<p>Asked about invoice export.</p>' }),
+    intercomConversation: fakes.intercom.addConversation({
+      contactIds: [intercom.id], body: '<p>Hello, I cannot export my invoices.</p>',
+      parts: [{ body: '<p>Thanks, we are looking into it.</p>' }], rating: { rating: 5, remark: 'Quick answer' },
     }),
     // Two Amplitude ids under one user_id (a second device), the first with a long history.
     amplitude: [
@@ -181,7 +211,7 @@ export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | '
       contact: fakes.salesforce.addContact({ Email: s.email, FirstName: s.firstName ?? null, LastName: s.lastName ?? 'Unknown', Phone: s.phone ?? null, MailingCountry: s.country ?? null, Title: s.businessRole ?? null }),
     },
     pardot: [] as ReturnType<VendorFakes['pardot']['addProspect']>[],
-    sendgrid: fakes.sendgrid.addContact({ email, first_name: s.firstName, last_name: s.lastName, phone_number: s.phone }),
+    sendgrid,
     inlineManual: fakes.inlineManual.addProfile({ email, name, first_name: s.firstName, last_name: s.lastName }),
     appInsights: fakes.appInsights.store.seedSubject({
       userId, email, ip: '203.0.113.7', city: 'Lisbon', country: s.country, browser: 'Firefox 128.0', os: 'Linux', device: 'PC', createdAt: now,
@@ -195,4 +225,10 @@ export function seedSubject(fakes: Omit<VendorFakes, 'all' | 'env' | 'reset' | '
     fakes.pardot.addProspect({ ...prospect, salesforceId: contact.Id, crmContactFid: contact.Id }),
   );
   return seeded;
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return h;
 }
