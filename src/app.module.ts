@@ -13,6 +13,8 @@ import { OfficerAuthGuard } from './officers/officer-auth.guard.js';
 import { OfficersController } from './officers/officers.controller.js';
 import { OfficersService } from './officers/officers.service.js';
 import { OfficerActionsService } from './officers/officer-actions.service.js';
+import { ReportStore } from './reports/report-store.service.js';
+import { ReportsController } from './reports/reports.controller.js';
 import { RequestsController } from './requests/requests.controller.js';
 import { RequestsService } from './requests/requests.service.js';
 
@@ -23,12 +25,13 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [CoreModule.forRoot(config)],
-      controllers: [RequestsController, OfficersController, HealthController],
+      controllers: [RequestsController, ReportsController, OfficersController, HealthController],
       providers: [
         RequestsService,
         OfficersService,
         OfficerActionsService,
         RetryService,
+        ReportStore,
         OfficerAuthGuard,
         RateLimitStore,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -11,6 +11,7 @@ import { TaskRunnerService } from './fulfilment/task-runner.service.js';
 import { LaneWorkers } from './fulfilment/lanes.service.js';
 import { RetentionService } from './fulfilment/retention.service.js';
 import { VerificationMailerService } from './fulfilment/verification-mailer.service.js';
+import { ReportStore } from './reports/report-store.service.js';
 import { SystemsModule } from './systems/systems.module.js';
 
 /** The worker process: consumes the queues. No HTTP server. */
@@ -29,6 +30,7 @@ export class WorkerModule {
         RetryService,
         MaintenanceService,
         RetentionService,
+        ReportStore,
         RequestsProcessor,
         LaneWorkers,
       ],

@@ -14,6 +14,10 @@ describe('route classes', () => {
     ['POST', 'http://dsar.example:8080/v1/requests/?a=b', 'intake'],
     ['POST', 'https://x/v1/requests/abc/verify', 'verify'],
     ['GET', 'http://x/v1/requests/abc', 'status'],
+    ['GET', '/v1/reports/abc?token=t', 'report'],
+    ['GET', '/v1/reports/abc/report.json?token=t', 'report'],
+    ['GET', '/v1/reports/abc/report.csv', 'report'],
+    ['POST', '/v1/reports/abc', undefined],
     ['POST', '/v1/requests/abc/verify', 'verify'],
     ['GET', '/v1/requests/abc/verify?token=t', 'verify'],
     ['HEAD', '/v1/requests/abc/verify', 'verify'],
@@ -50,13 +54,13 @@ describe('client keys', () => {
 describe('settings', () => {
   test('defaults', () => {
     const c = loadConfig({});
-    expect(c.rateLimit).toEqual({ intakePerMinute: 10, verifyPerMinute: 20, statusPerMinute: 60, wrongTokensPerMinute: 10, authFailuresPerMinute: 10 });
+    expect(c.rateLimit).toEqual({ intakePerMinute: 10, verifyPerMinute: 20, statusPerMinute: 60, reportPerMinute: 30, wrongTokensPerMinute: 10, authFailuresPerMinute: 10 });
     expect(c.trustProxy).toBe(false);
   });
 
   test('values, 0 = off, TRUST_PROXY true/false/1/0', () => {
     const c = loadConfig({ RATE_LIMIT_INTAKE_PER_MINUTE: '0', RATE_LIMIT_VERIFY_PER_MINUTE: '5', RATE_LIMIT_STATUS_PER_MINUTE: '100', TRUST_PROXY: 'TRUE' });
-    expect(c.rateLimit).toEqual({ intakePerMinute: 0, verifyPerMinute: 5, statusPerMinute: 100, wrongTokensPerMinute: 10, authFailuresPerMinute: 10 });
+    expect(c.rateLimit).toEqual({ intakePerMinute: 0, verifyPerMinute: 5, statusPerMinute: 100, reportPerMinute: 30, wrongTokensPerMinute: 10, authFailuresPerMinute: 10 });
     expect(c.trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);

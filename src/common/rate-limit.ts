@@ -10,7 +10,7 @@ import { RateLimitStore } from './rate-limit.store.js';
 // processes. It runs before body parsing and never touches the database, so a refused request
 // costs one Redis call. Officer endpoints (/v1/admin/*) and /health are not limited here.
 
-export type RouteClass = 'intake' | 'verify' | 'status';
+export type RouteClass = 'intake' | 'verify' | 'status' | 'report';
 
 /**
  * The route class of a public endpoint, or undefined for everything else. Mirrors the router: the
@@ -24,6 +24,7 @@ export function classifyRoute(method: string, url: string): RouteClass | undefin
   if (m === 'POST' && /^\/v1\/requests\/?$/i.test(path)) return 'intake';
   if ((m === 'POST' || m === 'GET' || m === 'HEAD') && /^\/v1\/requests\/[^/]+\/verify\/?$/i.test(path)) return 'verify';
   if ((m === 'GET' || m === 'HEAD') && /^\/v1\/requests\/[^/]+\/?$/i.test(path)) return 'status';
+  if ((m === 'GET' || m === 'HEAD') && /^\/v1\/reports\/[^/]+(\/report\.(json|csv))?\/?$/i.test(path)) return 'report';
   return undefined;
 }
 
@@ -75,6 +76,7 @@ export class RateLimitMiddleware implements NestMiddleware {
       intake: config.rateLimit.intakePerMinute,
       verify: config.rateLimit.verifyPerMinute,
       status: config.rateLimit.statusPerMinute,
+      report: config.rateLimit.reportPerMinute,
     };
   }
 

@@ -59,6 +59,8 @@ export interface AppConfig {
     intakePerMinute: number;
     verifyPerMinute: number;
     statusPerMinute: number;
+    /** Report page and download calls per client per minute. */
+    reportPerMinute: number;
     /** Wrong verification tokens per client per minute before its verification calls are refused. */
     wrongTokensPerMinute: number;
     /** Failed officer authentications (API key or console sign-in) per client per minute. */
@@ -66,6 +68,17 @@ export interface AppConfig {
   };
   /** Behind one reverse proxy: the client address is the last X-Forwarded-For entry. */
   trustProxy: boolean;
+  /** Who answers the subject (Art. 13/15): named in every report and confirmation. */
+  controller: {
+    name: string;
+    contact: string;
+    /** Data protection officer's contact, when one is designated. */
+    dpo: string | undefined;
+    /** The supervisory authority subjects may complain to (Art. 15(1)(f), Art. 77), with its address. */
+    supervisoryAuthority: string;
+  };
+  /** Access reports and their download links live this long, then the report is deleted. */
+  reportLinkMs: number;
   /** Processor endpoints and credentials (src/processors/vendor-config.ts). */
   vendors: VendorConfig;
   /** Shared outbound rate limits per vendor bucket (RATE_LIMIT_<VENDOR>[_<BUCKET>]). */
@@ -186,12 +199,34 @@ export function loadConfig(env: Env = process.env): AppConfig {
       intakePerMinute: int(env, 'RATE_LIMIT_INTAKE_PER_MINUTE', 10, 0, 100_000),
       verifyPerMinute: int(env, 'RATE_LIMIT_VERIFY_PER_MINUTE', 20, 0, 100_000),
       statusPerMinute: int(env, 'RATE_LIMIT_STATUS_PER_MINUTE', 60, 0, 100_000),
+      reportPerMinute: int(env, 'RATE_LIMIT_REPORT_PER_MINUTE', 30, 0, 100_000),
       wrongTokensPerMinute: int(env, 'RATE_LIMIT_WRONG_TOKENS_PER_MINUTE', 10, 0, 100_000),
       authFailuresPerMinute: int(env, 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 10, 0, 100_000),
     },
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    controller: controllerConfig(env, nodeEnv, mailFrom),
+    reportLinkMs: int(env, 'REPORT_LINK_DAYS', 7, 1, 90) * 24 * HOUR,
     vendors: loadVendorConfig(env),
     vendorLimits: vendorLimits(env),
+  };
+}
+
+// Every report and confirmation names who answers and where to complain. Outside development the
+// company must say it; locally the defaults say plainly that it has not.
+function controllerConfig(env: Env, nodeEnv: string, mailFrom: string): AppConfig['controller'] {
+  const required = nodeEnv === 'production';
+  const get = (name: string, fallback: string) => {
+    const v = env[name]?.trim();
+    if (v) return v;
+    if (required) throw new ConfigError(name, 'must be set in production: access reports and erasure confirmations must state it');
+    return fallback;
+  };
+  const fromAddress = /<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom;
+  return {
+    name: get('CONTROLLER_NAME', 'The company running this service (CONTROLLER_NAME is not set)'),
+    contact: get('CONTROLLER_CONTACT', fromAddress),
+    dpo: env.DPO_CONTACT?.trim() || undefined,
+    supervisoryAuthority: get('SUPERVISORY_AUTHORITY', 'the data protection authority of the EU country where you live or work, or where you think your rights were infringed (SUPERVISORY_AUTHORITY is not set)'),
   };
 }
 

@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { OutboxService } from '../mail/outbox.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { assertTransition, statusWhenTasksEnded, TERMINAL_TASK_STATUSES } from '../requests/request-state.js';
 import { SystemRegistry } from '../systems/registry.js';
-import { buildAccessReport, buildErasureSummary, renderAccessReport, renderErasureConfirmation, type TaskView } from './report.js';
+import { ReportStore } from '../reports/report-store.service.js';
+import { buildAccessReport, buildErasureSummary, renderErasureConfirmation, renderReportLinkMail, type TaskView } from './report.js';
 import { RetentionService } from './retention.service.js';
 
 /** The key of the one result e-mail of a completion round. */
@@ -24,6 +26,8 @@ export class FinalizerService {
     private readonly outbox: OutboxService,
     private readonly registry: SystemRegistry,
     private readonly retention: RetentionService,
+    private readonly reports: ReportStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async finalize(requestId: string): Promise<void> {
@@ -48,6 +52,7 @@ export class FinalizerService {
         .map((t) => ({
           system: t.system,
           label: this.registry.get(t.system)?.label ?? t.system,
+          recipient: this.registry.get(t.system)?.recipient,
           status: t.status,
           outcome: t.outcome,
           result: t.result,
@@ -58,15 +63,13 @@ export class FinalizerService {
         .sort((a, b) => (a.system === 'product-db' ? -1 : b.system === 'product-db' ? 1 : a.label.localeCompare(b.label)));
       const view = { id: request.id, receivedAt: request.receivedAt, dueAt: request.dueAt, email: request.email };
       if (request.type === 'access') {
-        const report = buildAccessReport(view, tasks);
-        return {
-          to: request.email,
-          ref: request.id,
-          ...renderAccessReport(report),
-          attachments: [{ filename: 'access-report.json', content: JSON.stringify(report, null, 2), contentType: 'application/json' }],
-        };
+        // The data goes to a page behind an expiring link; the e-mail carries only the link.
+        const report = buildAccessReport(view, tasks, { controller: this.config.controller, publicBaseUrl: this.config.publicBaseUrl });
+        const { reportId, token, expiresAt } = await this.reports.publish(request.id, request.email, report);
+        const link = this.reports.linkUrl(reportId, token);
+        return { to: request.email, ref: request.id, ...renderReportLinkMail({ link, expiresAt, summary: report.summary, controllerName: this.config.controller.name }) };
       }
-      return { to: request.email, ref: request.id, ...renderErasureConfirmation(view, buildErasureSummary(tasks)) };
+      return { to: request.email, ref: request.id, ...renderErasureConfirmation(view, buildErasureSummary(tasks), this.config.controller) };
     });
     if (delivery === 'already_handled') {
       // Another delivery of this job is sending it now (it moves the request on), or it went out

@@ -4,10 +4,12 @@ import { PrismaService } from '../prisma/prisma.service.js';
 
 type Q = <R>(text: string, values: unknown[]) => Promise<R[]>;
 import { expireUnverified } from '../requests/requests.service.js';
+import { ReportStore } from '../reports/report-store.service.js';
 
 /**
  * Data minimisation for the service's own records (README, "Retention"):
- *  - an access request's gathered data is not kept once the answer is delivered;
+ *  - an access request's gathered data is not kept once the answer is delivered: it lives in the
+ *    report behind the e-mailed link, which is deleted after REPORT_LINK_DAYS;
  *  - when an erasure completes, the subject's earlier requests lose their results, vendor ids and
  *    identifiers (their existence, dates and outcomes stay for accountability);
  *  - unverified requests expire when their links do, and lose the address at once;
@@ -20,6 +22,7 @@ export class RetentionService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly reports: ReportStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -61,7 +64,8 @@ export class RetentionService {
   }
 
   /** Unverified requests whose links have all expired, and closed requests past retention. */
-  async sweep(now = new Date()): Promise<{ expired: number; redacted: number }> {
+  async sweep(now = new Date()): Promise<{ expired: number; redacted: number; reportsDeleted: number }> {
+    const reportsDeleted = await this.reports.deleteExpired(now);
     const stale = await this.prisma.dsarRequest.findMany({
       where: {
         status: 'awaiting_verification',
@@ -95,7 +99,9 @@ export class RetentionService {
       [cutoff, now],
     );
     const count = redacted.length;
-    if (expired + count > 0) this.logger.log(`Retention: ${expired} unverified request(s) expired, ${count} closed request(s) redacted`);
-    return { expired, redacted: count };
+    if (expired + count + reportsDeleted > 0) {
+      this.logger.log(`Retention: ${expired} unverified request(s) expired, ${count} closed request(s) redacted, ${reportsDeleted} expired report(s) deleted`);
+    }
+    return { expired, redacted: count, reportsDeleted };
   }
 }

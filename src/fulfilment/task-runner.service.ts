@@ -96,7 +96,8 @@ export class TaskRunnerService {
       return 'ended';
     }
     if (!system.isConfigured()) {
-      await this.end(task, 'skipped', { outcome: 'not_configured' });
+      // Nothing was done there, and the data map says data went there: a person must do it by hand.
+      await this.end(task, 'skipped', { outcome: 'not_configured', officerActions: [manualAction(system.label, request.type)] });
       return 'ended';
     }
 
@@ -326,6 +327,22 @@ interface ClaimedRow {
   subject_identifiers: unknown;
   received_at: Date;
   due_at: Date;
+}
+
+/** The officer action for a system this service could not contact (its credentials are not set). */
+export function manualAction(label: string, type: 'access' | 'erasure'): OfficerActionSpec {
+  const what =
+    type === 'access'
+      ? `look the subject up in ${label}'s own console or support channel (by their e-mail address and the product user id shown on this request), export what ${label} holds about them, and send it to them through the company's secure channel`
+      : `find the subject in ${label}'s own console or ask ${label}'s support (by their e-mail address and the product user id shown on this request), delete every record about them, and note anything ${label} says it keeps`;
+  return {
+    kind: `manual_${type}`,
+    outcomeWhenDone: type === 'access' ? 'forwarded' : 'erased',
+    dueInDays: 14,
+    instructions:
+      `${label} is not connected to this service (its credentials are not set), so nothing was done there automatically. ` +
+      `By hand: ${what}. Then complete this action with a note of what you did (outcome "not_found" if ${label} held nothing).`,
+  };
 }
 
 function asSystemError(err: unknown): DataSystemError {

@@ -359,6 +359,16 @@ const DEFS = [
     },
   },
   {
+    // Not an item of the map itself: what Pardot's lead scoring (which the current map names) produces
+    // about a person. Art. 15 covers such derived data, and 15(1)(h) asks for the logic behind it.
+    key: 'lead_score',
+    label: 'Lead score and grade',
+    sources: ['Computed by Pardot from your activity with us and the details it holds about you'],
+    uses: [{ purpose: PURPOSES.marketing, recipient: 'pardot', inMap: [] }],
+    retention: NOT_STATED,
+    readable: true,
+  },
+  {
     // The product's own record of invitations. The map names them only indirectly: e-mail and name
     // come from the inviting user, and e-mail is used for invitations.
     key: 'invitation',

@@ -48,7 +48,7 @@ export class OfficerActionsService {
     private readonly enqueue: EnqueueService,
   ) {}
 
-  async complete(requestId: string, actionId: string, note: string, actor: Actor): Promise<ActionView> {
+  async complete(requestId: string, actionId: string, note: string, actor: Actor, outcome?: string): Promise<ActionView> {
     const out = await this.prisma.$transaction(async (tx) => {
       const r = await lockRequest(tx, requestId);
       if (!r) throw notFound();
@@ -60,15 +60,16 @@ export class OfficerActionsService {
         where: { id: action.id },
         data: { status: 'done', completedAt: now, completedBy: actor, note },
       });
-      if (action.taskId && action.outcomeWhenDone) {
+      const finalOutcome = outcome ?? action.outcomeWhenDone;
+      if (action.taskId && finalOutcome) {
         const stillOpen = await tx.officerAction.count({ where: { taskId: action.taskId, status: 'open' } });
         if (stillOpen === 0) {
           const task = await tx.dsarTask.findUnique({ where: { id: action.taskId }, select: { result: true } });
-          const result: Record<string, unknown> = { ...((task?.result as Record<string, unknown> | null) ?? {}), outcome: action.outcomeWhenDone, completedByStaffAt: now.toISOString() };
+          const result: Record<string, unknown> = { actions: [], retained: [], items: [], ...((task?.result as Record<string, unknown> | null) ?? {}), outcome: finalOutcome, completedByStaffAt: now.toISOString() };
           delete result.remains;
           await tx.dsarTask.update({
             where: { id: action.taskId },
-            data: { outcome: action.outcomeWhenDone, result: result as Prisma.InputJsonValue },
+            data: { outcome: finalOutcome, result: result as Prisma.InputJsonValue },
           });
         }
       }
@@ -77,7 +78,7 @@ export class OfficerActionsService {
         taskId: action.taskId ?? undefined,
         actor,
         action: 'officer_action_completed',
-        details: { actionId: action.id, kind: action.kind, system: action.system },
+        details: { actionId: action.id, kind: action.kind, system: action.system, outcome: finalOutcome ?? null },
       });
       // The last open action of a request waiting only for officers: a new round, whose result
       // e-mail tells the subject that everything is done.

@@ -48,7 +48,7 @@ export class OfficersController {
     @Body() body: CompleteActionDto,
     @Req() req: OfficerRequest,
   ) {
-    return this.actions.complete(id, actionId, body.note, actor(req));
+    return this.actions.complete(id, actionId, body.note, actor(req), body.outcome);
   }
 
   @Post('keys')

@@ -64,8 +64,15 @@ export class CreateKeyDto {
   name!: string;
 }
 
+export const ACTION_OUTCOMES = ['erased', 'not_found', 'forwarded', 'retained'] as const;
+
 export class CompleteActionDto {
   @IsString({ message: 'note must be a string' })
   @Length(1, 2000, { message: 'note must be 1 to 2000 characters: say what was done' })
   note!: string;
+
+  /** What the action found, when it differs from what the adapter expected (e.g. "not_found"). */
+  @IsOptional()
+  @IsIn(ACTION_OUTCOMES, { message: `outcome must be one of ${ACTION_OUTCOMES.join(', ')}` })
+  outcome?: (typeof ACTION_OUTCOMES)[number];
 }

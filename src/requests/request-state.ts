@@ -11,7 +11,8 @@ import type { RequestStatus, TaskStatus } from '../generated/prisma/enums.js';
 
 const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
   awaiting_verification: ['verified', 'expired', 'rejected', 'denied'],
-  verified: ['in_progress', 'denied'],
+  // completed: an access request repeated while the last report lives gets a fresh link to it.
+  verified: ['in_progress', 'completed', 'denied'],
   in_progress: ['completed', 'failed', 'awaiting_action', 'denied'],
   failed: ['in_progress', 'denied'],
   awaiting_action: ['completed', 'failed', 'in_progress', 'denied'],

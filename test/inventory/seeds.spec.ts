@@ -17,7 +17,8 @@ function seedText(prefix: string): string {
 const TEXT: Record<MapVersion, string> = { current: seedText('000_'), earlier: seedText('001_') };
 const SEED = { current: parseSeed(TEXT.current), earlier: parseSeed(TEXT.earlier) };
 // Held by the product, named by the map only indirectly (e-mail and name come from the inviting user).
-const PRODUCT_OWN: DataItemKey[] = ['invitation'];
+// Not items of the map itself: the product's own invitations, and what Pardot's lead scoring produces.
+const PRODUCT_OWN: DataItemKey[] = ['invitation', 'lead_score'];
 
 const real = (): Inventory => ({ items: DATA_ITEMS, processors: PROCESSORS });
 /** A deep copy to break on purpose. */

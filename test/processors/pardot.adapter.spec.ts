@@ -43,7 +43,7 @@ describe('Pardot + Salesforce adapter', () => {
     const first = res.items.filter((i) => i.where === `Pardot prospect ${s.prospects[0]}`).map((i) => [i.item, i.value]);
     expect(first).toEqual([
       ['email', EMAIL], ['name', 'Jane Doe'], ['phone_number', '+351900000001'], ['business_role', 'CTO'],
-      ['business_type', 'Software'], ['company', 'Acme'], ['country', 'Portugal'],
+      ['business_type', 'Software'], ['company', 'Acme'], ['country', 'Portugal'], ['lead_score', { score: 87, grade: 'A-' }],
     ]);
     expect(res.items).toContainEqual({ item: 'company', value: 'Acme', where: `Salesforce lead ${s.lead}` });
     expect(res.items).toContainEqual({ item: 'phone_number', value: '+351900000001', where: `Salesforce contact ${s.contact}` });

@@ -12,7 +12,7 @@ import { MaintenanceService } from '../../src/fulfilment/maintenance.service.js'
 import { ReconcilerService } from '../../src/fulfilment/reconciler.service.js';
 import { RetentionService } from '../../src/fulfilment/retention.service.js';
 import { checkJobOptions, JOB, laneName } from '../../src/queues/queues.js';
-import { get, officer, post, startHarness, submit, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { completeOpenActions, get, officer, post, startHarness, submit, submitVerified, uniqueEmail, waitFor, waitForStatus, type Harness } from '../support/harness.js';
 import { freePort, startRedis } from '../support/processes.js';
 
 let h: Harness;
@@ -60,6 +60,9 @@ describe('#2 the service keeps no personal data longer than it must', () => {
     const email = uniqueEmail('minimal');
     const { userId } = await createAccount(h.prisma, { email, firstName: 'Margaret', lastName: 'Hamilton', phoneNumber: '+1 617 555 0142' });
     const access = await submitVerified(h, 'access', email);
+    // No processor is connected in this harness: officers finish them by hand, then it completes.
+    await waitForStatus(h, access, ['awaiting_action']);
+    await completeOpenActions(h, access);
     await settled(access);
     await h.smtp.waitFor(email, (m) => m.subject === 'Your personal data: access report');
     const personal = ['Margaret', 'Hamilton', '+1 617 555 0142', '12 Analytical Row', '203.0.113.7', 'PAY-'];
@@ -68,6 +71,8 @@ describe('#2 the service keeps no personal data longer than it must', () => {
     for (const p of personal) expect(await stored(access)).not.toContain(p);
 
     const erasure = await submitVerified(h, 'erasure', email);
+    await waitForStatus(h, erasure, ['awaiting_action']);
+    await completeOpenActions(h, erasure);
     await settled(erasure);
     const earlier = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id: access } });
     expect(earlier.subjectIdentifiers).toBeNull();
@@ -136,7 +141,7 @@ describe('#4 exactly one result e-mail per completion round, however slow SMTP i
     } finally {
       h.smtp.delayMs = 0;
     }
-    await settled(id).catch(async (err) => {
+    await settled(id, ['awaiting_action']).catch(async (err) => {
       console.log(JSON.stringify({ d: await detail(id), mails: await h.prisma.outboundMail.findMany({ where: { requestId: id } }) }, null, 1));
       throw err;
     });
@@ -224,7 +229,7 @@ describe('#8 a failed vendor-job check never stalls a task', () => {
     try {
       const id = await submitVerified(hh, 'erasure', email);
       // A waiting task, as an asynchronous vendor deletion leaves it.
-      await waitFor(async () => (await hh.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status === 'completed', 20_000, 'request completed');
+      await waitFor(async () => (await hh.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status === 'awaiting_action', 20_000, 'request answered');
       const task = await hh.prisma.dsarTask.findFirstOrThrow({ where: { requestId: id, system: 'product-db' } });
       const due = new Date(Date.now() - 1000);
       await hh.prisma.dsarTask.update({
@@ -232,6 +237,7 @@ describe('#8 a failed vendor-job check never stalls a task', () => {
         data: { status: 'waiting', outcome: 'scheduled', waitingSince: new Date(Date.now() - 10_000), nextCheckAt: due, result: { outcome: 'scheduled', actions: [], retained: [], vendorJob: { id: 'job-1' } } },
       });
       await hh.prisma.dsarRequest.update({ where: { id }, data: { status: 'in_progress', completedAt: null } });
+      await hh.prisma.officerAction.updateMany({ where: { requestId: id }, data: { status: 'done' } });
       // The check job for that due time fails (bad payload), as a database hiccup would make it.
       const lane = new Queue(laneName('product-db'), { connection: { url: hh.config.redisUrl }, prefix: hh.config.queuePrefix });
       await lane.add(JOB.checkTask, { taskId: 'not-a-task-id' }, { ...checkJobOptions(), jobId: `check-${task.id}-t${due.getTime()}` });
@@ -310,11 +316,12 @@ describe('#10 officer keys', () => {
   });
 
   test('published or placeholder keys are refused outside development', () => {
+    const PRODUCTION = { NODE_ENV: 'production', CONTROLLER_NAME: 'Example Ltd', CONTROLLER_CONTACT: 'privacy@example.com', SUPERVISORY_AUTHORITY: 'The authority' };
     for (const key of ['local-dev-officer-key-change-me', 'change-me-officer-key-0123456789', 'change-me-to-a-long-random-string', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaa']) {
-      expect(() => loadConfig({ NODE_ENV: 'production', OFFICER_API_KEY: key })).toThrow(/OFFICER_API_KEY is a published or placeholder key/);
+      expect(() => loadConfig({ ...PRODUCTION, OFFICER_API_KEY: key })).toThrow(/OFFICER_API_KEY is a published or placeholder key/);
       expect(() => loadConfig({ NODE_ENV: 'development', OFFICER_API_KEY: key })).not.toThrow();
     }
-    expect(() => loadConfig({ NODE_ENV: 'production', OFFICER_API_KEY: 'Zq3rT8vW1xY4bN6mK0pL2sD5fG7hJ9aC' })).not.toThrow();
+    expect(() => loadConfig({ ...PRODUCTION, OFFICER_API_KEY: 'Zq3rT8vW1xY4bN6mK0pL2sD5fG7hJ9aC' })).not.toThrow();
   });
 
   test('failed authentications are limited per client: 429 with Retry-After, even for a right key', async () => {

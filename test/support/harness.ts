@@ -174,3 +174,26 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Completes every open officer action of a request through the officer API, as an officer who did
+ * what each says (systems not configured in a test are handled "by hand": they held nothing).
+ */
+export async function completeOpenActions(h: Harness, id: string, outcome?: string): Promise<number> {
+  const d = (await get(h, `/v1/admin/requests/${id}`, officer(h))).body;
+  const open = (d.actions as { id: string; status: string; kind: string }[]).filter((a) => a.status === 'open');
+  for (const a of open) {
+    const out = outcome ?? (a.kind.startsWith('manual_') ? 'not_found' : undefined);
+    const r = await post(h, `/v1/admin/requests/${id}/actions/${a.id}/complete`, { note: `Done by hand in the test (${a.kind})`, ...(out ? { outcome: out } : {}) }, officer(h));
+    if (r.status !== 200) throw new Error(`completing action ${a.kind} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  }
+  return open.length;
+}
+
+/** Waits for a request to reach one of `statuses` (officer API); returns its detail. */
+export async function waitForStatus(h: Harness, id: string, statuses: string[], timeoutMs = 30_000): Promise<any> {
+  return waitFor(async () => {
+    const d = (await get(h, `/v1/admin/requests/${id}`, officer(h))).body;
+    return statuses.includes(d?.status) ? d : undefined;
+  }, timeoutMs, `request ${id} to reach ${statuses.join('/')}`);
+}

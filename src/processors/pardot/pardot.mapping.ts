@@ -35,7 +35,8 @@ export function mapPardotProspect(items: Items, p: PardotProspect): void {
     .add('business_type', p.industry, where)
     .add('company', p.company, where)
     .add('country', joinName(p.state, p.country), where)
-    .add('activity', p.lastActivityAt && { last_activity_at: p.lastActivityAt }, where);
+    .add('activity', p.lastActivityAt && { last_activity_at: p.lastActivityAt }, where)
+    .add('lead_score', p.score != null || p.grade != null ? { score: p.score ?? null, grade: p.grade ?? null } : undefined, where);
 }
 
 /** A Salesforce Lead or Contact as SOQL returns it (field names as selected). */
