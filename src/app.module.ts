@@ -13,6 +13,7 @@ import { OfficerAuthGuard } from './officers/officer-auth.guard.js';
 import { OfficersController } from './officers/officers.controller.js';
 import { OfficersService } from './officers/officers.service.js';
 import { OfficerActionsService } from './officers/officer-actions.service.js';
+import { RequestAdminService } from './officers/request-admin.service.js';
 import { ReportStore } from './reports/report-store.service.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { RequestsController } from './requests/requests.controller.js';
@@ -30,6 +31,7 @@ export class AppModule implements NestModule {
         RequestsService,
         OfficersService,
         OfficerActionsService,
+        RequestAdminService,
         RetryService,
         ReportStore,
         OfficerAuthGuard,

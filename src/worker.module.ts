@@ -10,6 +10,7 @@ import { RequestsProcessor } from './fulfilment/requests.processor.js';
 import { TaskRunnerService } from './fulfilment/task-runner.service.js';
 import { LaneWorkers } from './fulfilment/lanes.service.js';
 import { RetentionService } from './fulfilment/retention.service.js';
+import { NotifierService } from './fulfilment/notifier.service.js';
 import { VerificationMailerService } from './fulfilment/verification-mailer.service.js';
 import { ReportStore } from './reports/report-store.service.js';
 import { SystemsModule } from './systems/systems.module.js';
@@ -30,6 +31,7 @@ export class WorkerModule {
         RetryService,
         MaintenanceService,
         RetentionService,
+        NotifierService,
         ReportStore,
         RequestsProcessor,
         LaneWorkers,

@@ -77,6 +77,12 @@ export interface AppConfig {
     /** The supervisory authority subjects may complain to (Art. 15(1)(f), Art. 77), with its address. */
     supervisoryAuthority: string;
   };
+  /** Where the daily reminder goes (none: no reminder). */
+  officerEmail: string | undefined;
+  /** The hour (UTC) the daily reminder is sent. */
+  reminderHourUtc: number;
+  /** Console sessions expire this long after sign-in. */
+  consoleSessionMs: number;
   /** Access reports and their download links live this long, then the report is deleted. */
   reportLinkMs: number;
   /** Processor endpoints and credentials (src/processors/vendor-config.ts). */
@@ -206,9 +212,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     controller: controllerConfig(env, nodeEnv, mailFrom),
     reportLinkMs: int(env, 'REPORT_LINK_DAYS', 7, 1, 90) * 24 * HOUR,
+    officerEmail: optionalEmail(env, 'OFFICER_EMAIL'),
+    reminderHourUtc: int(env, 'OFFICER_REMINDER_HOUR_UTC', 7, 0, 23),
+    consoleSessionMs: int(env, 'CONSOLE_SESSION_HOURS', 8, 1, 24 * 7) * HOUR,
     vendors: loadVendorConfig(env),
     vendorLimits: vendorLimits(env),
   };
+}
+
+function optionalEmail(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  if (!v) return undefined;
+  if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(v)) throw new ConfigError(name, `must be an e-mail address (got "${v}")`);
+  return v;
 }
 
 // Every report and confirmation names who answers and where to complain. Outside development the

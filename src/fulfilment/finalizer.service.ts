@@ -31,13 +31,7 @@ export class FinalizerService {
   ) {}
 
   async finalize(requestId: string): Promise<void> {
-    const request = await this.prisma.dsarRequest.findUnique({
-      where: { id: requestId },
-      include: {
-        tasks: { orderBy: { createdAt: 'asc' } },
-        actions: { where: { taskId: { not: null } }, orderBy: { createdAt: 'asc' } },
-      },
-    });
+    const request = await this.load(requestId);
     if (!request || (request.status !== 'in_progress' && request.status !== 'awaiting_action')) return;
     if (request.tasks.some((t) => !TERMINAL_TASK_STATUSES.includes(t.status))) return;
     const openActions = request.actions.filter((a) => a.status === 'open');
@@ -46,31 +40,7 @@ export class FinalizerService {
     assertTransition(request.status, to);
 
     const key = resultMailKey(request.id, request.round);
-    const delivery = await this.outbox.deliver({ requestId, kind: 'result', dedupeKey: key }, async () => {
-      if (!request.email) return null; // redacted (cannot happen while open; nothing to send to)
-      const tasks: TaskView[] = request.tasks
-        .map((t) => ({
-          system: t.system,
-          label: this.registry.get(t.system)?.label ?? t.system,
-          recipient: this.registry.get(t.system)?.recipient,
-          status: t.status,
-          outcome: t.outcome,
-          result: t.result,
-          lastError: t.lastError,
-          actions: request.actions.filter((a) => a.taskId === t.id).map((a) => ({ status: a.status, completedAt: a.completedAt, note: a.note })),
-        }))
-        // The product's own store first, then processors by name.
-        .sort((a, b) => (a.system === 'product-db' ? -1 : b.system === 'product-db' ? 1 : a.label.localeCompare(b.label)));
-      const view = { id: request.id, receivedAt: request.receivedAt, dueAt: request.dueAt, email: request.email };
-      if (request.type === 'access') {
-        // The data goes to a page behind an expiring link; the e-mail carries only the link.
-        const report = buildAccessReport(view, tasks, { controller: this.config.controller, publicBaseUrl: this.config.publicBaseUrl });
-        const { reportId, token, expiresAt } = await this.reports.publish(request.id, request.email, report);
-        const link = this.reports.linkUrl(reportId, token);
-        return { to: request.email, ref: request.id, ...renderReportLinkMail({ link, expiresAt, summary: report.summary, controllerName: this.config.controller.name }) };
-      }
-      return { to: request.email, ref: request.id, ...renderErasureConfirmation(view, buildErasureSummary(tasks), this.config.controller) };
-    });
+    const delivery = await this.outbox.deliver({ requestId, kind: 'result', dedupeKey: key }, () => this.render(request, 'publish'));
     if (delivery === 'already_handled') {
       // Another delivery of this job is sending it now (it moves the request on), or it went out
       // (or may have) before a crash: then the status change below is what is left to do.
@@ -110,6 +80,61 @@ export class FinalizerService {
     if (!moved) return;
     if (details.resultMail === 'uncertain') await this.raiseUncertainMail(request.id, key);
     this.logger.log(`Request ${requestId} ${to}; result e-mail ${details.resultMail}`);
+  }
+
+  /**
+   * An officer's decision to send the result e-mail again (one that may not have arrived): the same
+   * answer, with a new link to the stored report for an access request. Sent once per `tag`.
+   */
+  async resend(requestId: string, tag: string): Promise<void> {
+    const request = await this.load(requestId);
+    if (!request) return;
+    await this.outbox.deliver({ requestId, kind: 'result', dedupeKey: `${resultMailKey(requestId, request.round)}:resend-${tag}` }, () => this.render(request, 'link'));
+  }
+
+  private load(requestId: string) {
+    return this.prisma.dsarRequest.findUnique({
+      where: { id: requestId },
+      include: {
+        tasks: { orderBy: { createdAt: 'asc' } },
+        actions: { where: { taskId: { not: null } }, orderBy: { createdAt: 'asc' } },
+        report: { select: { id: true, expiresAt: true, deletedAt: true, content: true } },
+      },
+    });
+  }
+
+  /** The result e-mail; for access, `publish` stores the report anew, `link` links to the stored one. */
+  private async render(request: NonNullable<Awaited<ReturnType<FinalizerService['load']>>>, mode: 'publish' | 'link') {
+    if (!request.email) return null; // redacted: nothing to send to
+    const tasks: TaskView[] = request.tasks
+      .map((t) => ({
+        system: t.system,
+        label: this.registry.get(t.system)?.label ?? t.system,
+        recipient: this.registry.get(t.system)?.recipient,
+        status: t.status,
+        outcome: t.outcome,
+        result: t.result,
+        lastError: t.lastError,
+        actions: request.actions.filter((a) => a.taskId === t.id).map((a) => ({ status: a.status, completedAt: a.completedAt, note: a.note })),
+      }))
+      // The product's own store first, then processors by name.
+      .sort((a, b) => (a.system === 'product-db' ? -1 : b.system === 'product-db' ? 1 : a.label.localeCompare(b.label)));
+    const view = { id: request.id, receivedAt: request.receivedAt, dueAt: request.dueAt, email: request.email };
+    if (request.type === 'access') {
+      // The data goes to a page behind an expiring link; the e-mail carries only the link.
+      if (mode === 'link') {
+        const r = request.report;
+        if (!r || r.deletedAt || r.expiresAt <= new Date()) return null;
+        const link = this.reports.linkUrl(r.id, await this.reports.link(r.id, request.id));
+        const summary = (r.content as { summary?: string } | null)?.summary ?? '';
+        return { to: request.email, ref: request.id, ...renderReportLinkMail({ link, expiresAt: r.expiresAt, summary, controllerName: this.config.controller.name }) };
+      }
+      const report = buildAccessReport(view, tasks, { controller: this.config.controller, publicBaseUrl: this.config.publicBaseUrl });
+      const { reportId, token, expiresAt } = await this.reports.publish(request.id, request.email, report);
+      const link = this.reports.linkUrl(reportId, token);
+      return { to: request.email, ref: request.id, ...renderReportLinkMail({ link, expiresAt, summary: report.summary, controllerName: this.config.controller.name }) };
+    }
+    return { to: request.email, ref: request.id, ...renderErasureConfirmation(view, buildErasureSummary(tasks), this.config.controller) };
   }
 
   /** A result e-mail that may not have arrived becomes an officer action (never re-sent blindly). */

@@ -42,5 +42,6 @@ export class MaintenanceService {
 
   async ensureScheduled(): Promise<void> {
     await this.enqueue.scheduleMaintenance(this.config.maintenanceIntervalMs);
+    await this.enqueue.scheduleReminders(this.config.reminderHourUtc);
   }
 }

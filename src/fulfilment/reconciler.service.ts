@@ -49,6 +49,14 @@ export class ReconcilerService {
     for (const r of verified) await this.enqueue.plan(r.id, suffix);
     counts.plan = verified.length;
 
+    // Notices to subjects (extension, denial) decided while Redis was unreachable.
+    const notices = await this.prisma.outboundMail.findMany({
+      where: { status: { in: ['pending', 'failed'] }, kind: { in: ['extension', 'denial'] }, requestId: { not: null }, createdAt: { lt: before } },
+      select: { requestId: true, kind: true },
+      take: 500,
+    });
+    for (const n of notices) await this.enqueue.notice(n.requestId!, n.kind as 'extension' | 'denial', suffix);
+
     // Result e-mails cut off mid-send become "uncertain"; finalizing again records that and tells officers.
     const stale = await this.outbox.settleStale(STALE_SEND_MS);
     const staleRequests = new Set(stale.map((m) => m.requestId).filter((id): id is string => id !== null));

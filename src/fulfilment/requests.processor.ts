@@ -7,6 +7,7 @@ import { JOB, REQUESTS_QUEUE, type RequestJobData } from '../queues/queues.js';
 import { FinalizerService } from './finalizer.service.js';
 import { PlannerService } from './planner.service.js';
 import { MaintenanceService } from './maintenance.service.js';
+import { NotifierService } from './notifier.service.js';
 import { startWorker } from './worker-settings.js';
 import { VerificationMailerService } from './verification-mailer.service.js';
 
@@ -20,6 +21,7 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
     private readonly planner: PlannerService,
     private readonly finalizer: FinalizerService,
     private readonly maintenance: MaintenanceService,
+    private readonly notifier: NotifierService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -47,6 +49,13 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
         return this.planner.plan(requestId);
       case JOB.finalize:
         return this.finalizer.finalize(requestId);
+      case JOB.notice:
+        if (job.data.kind === 'resend_result') await this.finalizer.resend(requestId, String(job.id ?? 'x').split('-').pop()!);
+        else if (job.data.kind) await this.notifier.notice(requestId, job.data.kind);
+        return;
+      case JOB.reminders:
+        await this.notifier.remind();
+        return;
       case JOB.maintenance:
         await this.maintenance.run();
         return;

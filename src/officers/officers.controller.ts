@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGu
 import { UuidPipe } from '../common/uuid.pipe.js';
 import { OfficerAuthGuard, type OfficerRequest } from './officer-auth.guard.js';
 import { RetryService } from '../fulfilment/retry.service.js';
-import { BulkRetryDto, CompleteActionDto, CreateKeyDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
+import { BulkRetryDto, CompleteActionDto, CreateKeyDto, DenyDto, ExtendDto, FileRequestDto, ListRequestsQuery, RetryDto } from './officers.dto.js';
+import { RequestAdminService } from './request-admin.service.js';
 import { OfficerActionsService } from './officer-actions.service.js';
 import { OfficersService } from './officers.service.js';
 
@@ -15,6 +16,7 @@ export class OfficersController {
     private readonly officers: OfficersService,
     private readonly retries: RetryService,
     private readonly actions: OfficerActionsService,
+    private readonly admin: RequestAdminService,
   ) {}
 
   @Get('requests')
@@ -27,6 +29,13 @@ export class OfficersController {
   @HttpCode(202)
   retryMany(@Body() body: BulkRetryDto, @Req() req: OfficerRequest) {
     return this.retries.retryMany(actor(req), body.requestIds);
+  }
+
+  /** A request received by letter, phone or in person, filed on the subject's behalf. */
+  @Post('requests')
+  @HttpCode(201)
+  file(@Body() body: FileRequestDto, @Req() req: OfficerRequest) {
+    return this.admin.fileOnBehalf(body, req.officer!);
   }
 
   @Get('requests/:id')
@@ -49,6 +58,24 @@ export class OfficersController {
     @Req() req: OfficerRequest,
   ) {
     return this.actions.complete(id, actionId, body.note, actor(req), body.outcome);
+  }
+
+  @Post('requests/:id/extend')
+  @HttpCode(200)
+  extend(@Param('id', UuidPipe) id: string, @Body() body: ExtendDto, @Req() req: OfficerRequest) {
+    return this.admin.extend(id, body.months, body.reason, actor(req));
+  }
+
+  @Post('requests/:id/deny')
+  @HttpCode(200)
+  deny(@Param('id', UuidPipe) id: string, @Body() body: DenyDto, @Req() req: OfficerRequest) {
+    return this.admin.deny(id, body.reason, body.note, actor(req));
+  }
+
+  @Post('requests/:id/resend-result')
+  @HttpCode(202)
+  resend(@Param('id', UuidPipe) id: string, @Req() req: OfficerRequest) {
+    return this.admin.resendResult(id, actor(req));
   }
 
   @Post('keys')

@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CHANNELS, DENIAL_REASONS } from './request-admin.service.js';
 
 const STATUSES = ['awaiting_verification', 'verified', 'in_progress', 'awaiting_action', 'completed', 'failed', 'expired', 'rejected', 'denied'] as const;
 
@@ -75,4 +76,42 @@ export class CompleteActionDto {
   @IsOptional()
   @IsIn(ACTION_OUTCOMES, { message: `outcome must be one of ${ACTION_OUTCOMES.join(', ')}` })
   outcome?: (typeof ACTION_OUTCOMES)[number];
+}
+
+export class ExtendDto {
+  @Type(() => Number)
+  @IsIn([1, 2], { message: 'months must be 1 or 2 (the law allows up to two further months)' })
+  months!: 1 | 2;
+
+  @IsString({ message: 'reason must be a string' })
+  @Length(10, 2000, { message: 'reason must be 10 to 2000 characters: the subject is told it' })
+  reason!: string;
+}
+
+export class DenyDto {
+  @IsIn(DENIAL_REASONS, { message: `reason must be one of ${DENIAL_REASONS.join(', ')}` })
+  reason!: (typeof DENIAL_REASONS)[number];
+
+  @IsOptional()
+  @IsString({ message: 'note must be a string' })
+  @Length(1, 2000, { message: 'note must be 1 to 2000 characters' })
+  note?: string;
+}
+
+export class FileRequestDto {
+  @IsIn(['access', 'erasure'], { message: 'type must be "access" or "erasure"' })
+  type!: 'access' | 'erasure';
+
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsString({ message: 'email must be a string' })
+  @MaxLength(254, { message: 'email must be at most 254 characters' })
+  @IsEmail({ allow_display_name: false, allow_ip_domain: false }, { message: 'email must be a valid e-mail address' })
+  email!: string;
+
+  @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
+  channel!: (typeof CHANNELS)[number];
+
+  @IsString({ message: 'identityCheck must be a string' })
+  @Length(10, 2000, { message: 'identityCheck must be 10 to 2000 characters: say how the identity was checked' })
+  identityCheck!: string;
 }

@@ -6,6 +6,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { daysLeft, isOverdue } from '../requests/deadline.js';
 import { isOpen, OPEN_STATUSES } from '../requests/request-state.js';
+import { atRiskWhere, isAtRisk } from '../requests/risk.js';
 import { hashToken, newToken } from '../requests/tokens.js';
 import type { ListRequestsQuery } from './officers.dto.js';
 import { actionView } from './officer-actions.service.js';
@@ -55,9 +56,9 @@ export class OfficersService implements OnApplicationBootstrap {
     }
     if (q.atRisk === true) {
       if (q.status && !isOpen(q.status)) return { page: q.page, pageSize: q.pageSize, total: 0, items: [] };
-      where.AND = [{ status: q.status ? q.status : { in: [...OPEN_STATUSES] } }, this.atRiskWhere(now)];
+      where.AND = [{ status: q.status ? q.status : { in: [...OPEN_STATUSES] } }, atRiskWhere(now, this.config.atRiskMs)];
     } else if (q.atRisk === false) {
-      where.NOT = { AND: [{ status: { in: [...OPEN_STATUSES] } }, this.atRiskWhere(now)] };
+      where.NOT = { AND: [{ status: { in: [...OPEN_STATUSES] } }, atRiskWhere(now, this.config.atRiskMs)] };
     }
     if (q.openActions !== undefined) {
       const some: Prisma.DsarRequestWhereInput = { actions: { some: { status: 'open' } } };
@@ -159,32 +160,6 @@ export class OfficersService implements OnApplicationBootstrap {
     });
   }
 
-  /**
-   * At risk: open, and either with a failed task that is due within AT_RISK_DAYS or out of
-   * scheduled retries (nothing will happen without an officer), or with an open officer action
-   * when the request is due within AT_RISK_DAYS or the action is past its own due date.
-   */
-  private atRiskWhere(now: Date): Prisma.DsarRequestWhereInput {
-    const soon = new Date(now.getTime() + this.config.atRiskMs);
-    return {
-      OR: [
-        {
-          tasks: { some: { status: 'failed' } },
-          OR: [{ dueAt: { lt: soon } }, { tasks: { some: { status: 'failed', nextRetryAt: null } } }],
-        },
-        { actions: { some: { status: 'open' } }, OR: [{ dueAt: { lt: soon } }, { actions: { some: { status: 'open', dueAt: { lt: now } } } }] },
-      ],
-    };
-  }
-
-  private isAtRisk(open: boolean, dueAt: Date, tasks: { status: string; nextRetryAt: Date | null }[], actions: { dueAt: Date }[], now: Date): boolean {
-    if (!open) return false;
-    const soon = dueAt.getTime() < now.getTime() + this.config.atRiskMs;
-    const failed = tasks.filter((t) => t.status === 'failed');
-    if (failed.length > 0 && (soon || failed.some((t) => t.nextRetryAt === null))) return true;
-    return actions.length > 0 && (soon || actions.some((a) => a.dueAt.getTime() < now.getTime()));
-  }
-
   private summary(
     r: { id: string; type: string; status: (typeof OPEN_STATUSES)[number] | 'completed' | 'expired' | 'rejected' | 'denied'; receivedAt: Date; dueAt: Date; completedAt: Date | null },
     now: Date,
@@ -194,7 +169,7 @@ export class OfficersService implements OnApplicationBootstrap {
     const open = isOpen(r.status);
     const retries = tasks.map((t) => t.nextRetryAt?.getTime()).filter((t): t is number => t !== undefined);
     return {
-      atRisk: this.isAtRisk(open, r.dueAt, tasks, openActions, now),
+      atRisk: isAtRisk(open, r.dueAt, tasks, openActions, now, this.config.atRiskMs),
       openActions: openActions.length,
       nextRetryAt: retries.length ? new Date(Math.min(...retries)).toISOString() : null,
       id: r.id,

@@ -73,6 +73,15 @@ export class EnqueueService implements OnModuleDestroy {
     await this.requests.add(JOB.finalize, { requestId }, { ...requestJobOptions(), jobId: jobId.finalize(requestId, round) + suffix });
   }
 
+  /** A notice to the subject (its outbox row exists already; the worker renders and sends it). */
+  async notice(requestId: string, kind: 'extension' | 'denial' | 'resend_result', suffix = ''): Promise<void> {
+    await this.requests.add(JOB.notice, { requestId, kind }, { ...requestJobOptions(), jobId: jobId.notice(requestId, kind) + suffix });
+  }
+
+  async tryNotice(requestId: string, kind: 'extension' | 'denial' | 'resend_result', suffix = ''): Promise<boolean> {
+    return this.fast('notice', () => this.notice(requestId, kind, suffix));
+  }
+
   async tryFinalize(requestId: string, round: number): Promise<boolean> {
     return this.fast('finalize', () => this.finalize(requestId, round));
   }
@@ -115,6 +124,15 @@ export class EnqueueService implements OnModuleDestroy {
     await Promise.all(
       tasks.map((t) => this.lane(t.system).add(JOB.checkTask, { taskId: t.id }, { ...checkJobOptions(), jobId: jobId.checkTask(t.id, t.dueAtMs) })),
     );
+  }
+
+  /** The daily officer reminder (a job scheduler at `hourUtc`:00 UTC every day). */
+  async scheduleReminders(hourUtc: number): Promise<void> {
+    await this.requests.upsertJobScheduler('officer-reminders', { pattern: `0 ${hourUtc} * * *`, tz: 'UTC' }, {
+      name: JOB.reminders,
+      data: { requestId: '' },
+      opts: { removeOnComplete: true, removeOnFail: 100, stackTraceLimit: 0 },
+    });
   }
 
   /** The maintenance job (a BullMQ job scheduler): idempotent, re-done after Redis loses its data. */

@@ -21,10 +21,13 @@ export const JOB = {
   checkTask: 'check-task',
   maintenance: 'maintenance',
   reminders: 'reminders',
+  notice: 'notice',
 } as const;
 
 export interface RequestJobData {
   requestId: string;
+  /** For notices: which one (an outbox kind, never personal data). */
+  kind?: 'extension' | 'denial' | 'resend_result';
 }
 
 export interface TaskJobData {
@@ -39,6 +42,7 @@ export const jobId = {
   // One id per scheduled check: a failed check never blocks the next one.
   checkTask: (taskId: string, dueAtMs: number) => `check-${taskId}-t${dueAtMs}`,
   verification: (requestId: string, tag: string) => `verification-${requestId}-${tag}`,
+  notice: (requestId: string, kind: string) => `notice-${kind}-${requestId}`,
 };
 
 // Completed jobs go at once (PostgreSQL keeps the history); failed ones stay a while for operators,
