@@ -14,9 +14,12 @@ import { OfficersController } from './officers/officers.controller.js';
 import { OfficersService } from './officers/officers.service.js';
 import { OfficerActionsService } from './officers/officer-actions.service.js';
 import { RequestAdminService } from './officers/request-admin.service.js';
+import { ConsoleController } from './console/console.controller.js';
+import { ConsoleSessions } from './console/session.service.js';
 import { ReportStore } from './reports/report-store.service.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { RequestsController } from './requests/requests.controller.js';
+import { SubjectPagesController } from './subject/subject-pages.controller.js';
 import { RequestsService } from './requests/requests.service.js';
 
 /** The HTTP process: intake, verification, officer API. It never runs jobs. */
@@ -26,7 +29,7 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [CoreModule.forRoot(config)],
-      controllers: [RequestsController, ReportsController, OfficersController, HealthController],
+      controllers: [SubjectPagesController, RequestsController, ReportsController, OfficersController, ConsoleController, HealthController],
       providers: [
         RequestsService,
         OfficersService,
@@ -34,6 +37,7 @@ export class AppModule implements NestModule {
         RequestAdminService,
         RetryService,
         ReportStore,
+        ConsoleSessions,
         OfficerAuthGuard,
         RateLimitStore,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
@@ -44,6 +48,6 @@ export class AppModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     // Rate limits first: a refused request is not even parsed.
-    consumer.apply(RateLimitMiddleware, JsonBodyMiddleware).forRoutes('*path');
+    consumer.apply(RateLimitMiddleware, JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { MaintenanceService } from './fulfilment/maintenance.service.js';
@@ -23,6 +24,8 @@ export async function createApi(config: AppConfig, logger?: LoggerService | LogL
     logger: logger ?? LEVELS[config.logLevel],
   });
   app.disable('x-powered-by');
+  // The console's session cookie (parsed only; nothing is signed with it).
+  app.use(cookieParser());
   // TRUST_PROXY: behind one reverse proxy, req.ip is the address that proxy saw (the last
   // X-Forwarded-For entry); otherwise X-Forwarded-For is ignored. The rate limiter keys on req.ip.
   app.set('trust proxy', config.trustProxy ? 1 : false);

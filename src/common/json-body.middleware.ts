@@ -1,16 +1,28 @@
 import { HttpStatus, Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import parseurl from 'parseurl';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ApiError } from './errors.js';
 
-// Parses JSON bodies with a size limit and turns every parser failure into a clear 4xx through the
-// global filter: wrong content type → 415, too large → 413, malformed or not an object → 400.
+/**
+ * Routes whose forms are plain HTML (the console, the subject's request form and confirmation):
+ * they take `application/x-www-form-urlencoded`; every other route takes JSON only.
+ */
+export function isFormRoute(path: string): boolean {
+  return /^\/console(\/|$)/i.test(path) || path === '/' || /^\/v1\/requests\/[^/]+\/confirm\/?$/i.test(path);
+}
+
+// Parses JSON bodies (and, on HTML form routes, form bodies) with a size limit and turns every
+// parser failure into a clear 4xx through the global filter: wrong content type → 415, too large →
+// 413, malformed or not an object → 400.
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: express.RequestHandler;
+  private readonly parseForm: express.RequestHandler;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.parse = express.json({ limit: config.maxBodyBytes, strict: true, type: () => true });
+    this.parseForm = express.urlencoded({ limit: config.maxBodyBytes, extended: false, parameterLimit: 50, type: () => true });
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -22,11 +34,12 @@ export class JsonBodyMiddleware implements NestMiddleware {
       return next();
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') {
+    const form = type === 'application/x-www-form-urlencoded' && isFormRoute(parseurl.original(req)?.pathname ?? '');
+    if (type !== 'application/json' && !form) {
       throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'Send the body as application/json');
     }
     await new Promise<void>((resolve, reject) => {
-      this.parse(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve()));
+      (form ? this.parseForm : this.parse)(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve()));
     });
     if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'bad_request', 'The body must be a JSON object');

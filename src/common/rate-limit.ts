@@ -21,7 +21,8 @@ export type RouteClass = 'intake' | 'verify' | 'status' | 'report';
 export function classifyRoute(method: string, url: string): RouteClass | undefined {
   const path = parseurl({ url } as Request)?.pathname ?? '';
   const m = method.toUpperCase();
-  if (m === 'POST' && /^\/v1\/requests\/?$/i.test(path)) return 'intake';
+  if (m === 'POST' && (/^\/v1\/requests\/?$/i.test(path) || path === '/')) return 'intake';
+  if (m === 'POST' && /^\/v1\/requests\/[^/]+\/confirm\/?$/i.test(path)) return 'verify';
   if ((m === 'POST' || m === 'GET' || m === 'HEAD') && /^\/v1\/requests\/[^/]+\/verify\/?$/i.test(path)) return 'verify';
   if ((m === 'GET' || m === 'HEAD') && /^\/v1\/requests\/[^/]+\/?$/i.test(path)) return 'status';
   if ((m === 'GET' || m === 'HEAD') && /^\/v1\/reports\/[^/]+(\/report\.(json|csv))?\/?$/i.test(path)) return 'report';

@@ -88,6 +88,10 @@ export class OfficersService implements OnApplicationBootstrap {
     };
   }
 
+  async exists(id: string): Promise<boolean> {
+    return (await this.prisma.dsarRequest.count({ where: { id } })) > 0;
+  }
+
   async get(id: string) {
     const r = await this.prisma.dsarRequest.findUnique({
       where: { id },

@@ -1,10 +1,9 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { FailureLimiter } from '../common/rate-limit.js';
 import { RateLimitStore } from '../common/rate-limit.store.js';
 import { UuidPipe } from '../common/uuid.pipe.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { esc, page } from '../mail/html.js';
 import { CreateRequestDto, normaliseEmail, VerifyRequestDto } from './requests.dto.js';
 import { publicView, RECEIVED, RequestsService, type PublicRequestView } from './requests.service.js';
 
@@ -36,26 +35,6 @@ export class RequestsController {
       if ((err as { wrongToken?: boolean }).wrongToken) await this.wrongTokens.failed(req);
       throw err;
     }
-  }
-
-  // The link in the verification e-mail opens this page. It does not verify by itself (mail
-  // scanners follow links): the person confirms with a button, which POSTs the token.
-  @Get(':id/verify')
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
-  @Header('Referrer-Policy', 'no-referrer')
-  @Header('Content-Security-Policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
-  verifyPage(@Param('id', UuidPipe) id: string, @Res() res: Response): void {
-    const script = `document.getElementById('go').onclick=async()=>{const t=new URLSearchParams(location.search).get('token')||'';
-const r=await fetch(location.pathname,{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify({token:t})});
-const b=await r.json().catch(()=>({}));document.getElementById('out').textContent=r.ok?'Thank you: your request is confirmed. We will e-mail you the result.':(b.message||'Something went wrong');};`;
-    res.send(
-      page(
-        'Confirm your request',
-        `<h1>Confirm your request</h1><p>Request <code>${esc(id)}</code></p>
-<button id="go">Confirm</button><p id="out"></p><script>${script}</script>`,
-      ),
-    );
   }
 
   @Get(':id')
