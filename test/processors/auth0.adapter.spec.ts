@@ -218,6 +218,10 @@ describe('Auth0 adapter', () => {
     expect(fakes.auth0.requests('POST', '/oauth/token').length).toBe(tokensBefore + 1);
     expect(fakes.auth0.requests('GET', '/api/v2/users-by-email').map((r) => r.status)).toEqual([200, 401, 200]);
     expect(fakes.auth0.requests('POST', '/oauth/token').length).toBe(2);
+    // Both tokens are listed by the registry (the log scan checks none of them is ever logged).
+    const issued = fakes.auth0.tokens.issued();
+    expect(issued).toHaveLength(2);
+    expect(fakes.auth0.calls.at(-1)!.headers.authorization).toBe(`Bearer ${issued[1]}`);
   });
 
   test('429 with X-RateLimit-Reset: a short wait is slept through, a long one is handed back', async () => {
