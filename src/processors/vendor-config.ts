@@ -14,7 +14,8 @@ export interface VendorConfig {
    * issues client-credentials tokens; no default.
    */
   pardot: { baseUrl: string; loginUrl?: string; businessUnitId?: string; clientId?: string; clientSecret?: string; salesforceApiVersion: string };
-  sendgrid: { baseUrl: string; apiKey?: string };
+  /** subusers: usernames (`on-behalf-of`) whose suppressions are also read and cleared and for whom the recipient erasure job is also sent (it does not cascade). */
+  sendgrid: { baseUrl: string; apiKey?: string; subusers: string[] };
   /**
    * Inline Manual's People API is not publicly documented (only its existence, per-site API tokens
    * and the "write access" flag are confirmed): base URL, paths and auth header are all settings.
@@ -63,6 +64,7 @@ export function loadVendorConfig(env: Env = process.env): VendorConfig {
     sendgrid: {
       baseUrl: url(env, 'SENDGRID_BASE_URL', 'https://api.sendgrid.com'),
       apiKey: opt(env, 'SENDGRID_API_KEY'),
+      subusers: list(env, 'SENDGRID_SUBUSERS', /^[A-Za-z0-9._@+-]{1,64}$/, 'a comma-separated list of SendGrid subuser usernames'),
     },
     inlineManual: {
       // UNCONFIRMED default: the legacy SDKs use https://inlinemanual.com/api; the People API
@@ -139,6 +141,14 @@ function match(env: Env, name: string, fallback: string, re: RegExp): string {
   if (v === undefined) return fallback;
   if (!re.test(v)) throw bad(name, 'has an invalid format');
   return v;
+}
+
+function list(env: Env, name: string, re: RegExp, what: string): string[] {
+  const v = opt(env, name);
+  if (v === undefined) return [];
+  const items = v.split(',').map((x) => x.trim());
+  if (items.some((x) => !re.test(x))) throw bad(name, `must be ${what}`);
+  return [...new Set(items)];
 }
 
 function template(env: Env, name: string, fallback: string, placeholder: string): string {

@@ -1,7 +1,7 @@
 // Test scaffolding: a TaskContext as the job layer would pass it, whose saveRefs stores into a
 // local object and records how many requests the fake had answered at that moment (to prove the
 // refs were saved before any delete went out).
-import type { SystemRefs, TaskContext } from '../../src/systems/data-system.js';
+import type { SubjectIdentifiers, SystemRefs, TaskContext } from '../../src/systems/data-system.js';
 import type { FakeVendorServer } from '../../src/demo/fakes/index.js';
 import { DataSystemError } from '../../src/systems/data-system.js';
 
@@ -12,7 +12,7 @@ export interface TestCtx {
   savedAtLogLength: number[];
 }
 
-export function makeCtx(subject: { email: string; userId?: string }, fake?: FakeVendorServer, refs: SystemRefs = {}): TestCtx {
+export function makeCtx(subject: SubjectIdentifiers, fake?: FakeVendorServer, refs: SystemRefs = {}): TestCtx {
   const saved: SystemRefs = { ...refs };
   const savedAtLogLength: number[] = [];
   const ctx: TaskContext = {

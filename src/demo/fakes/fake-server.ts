@@ -100,6 +100,11 @@ export class TokenRegistry {
     for (const g of this.tokens.values()) g.expiresAt = 0;
   }
 
+  /** Every token issued (expired ones included), e.g. to check that none leaks into logs. */
+  issued(): string[] {
+    return [...this.tokens.keys()];
+  }
+
   clear(): void {
     this.tokens.clear();
   }

@@ -11,6 +11,7 @@ export interface Auth0User {
   created_at?: string;
   last_ip?: string;
   last_login?: string;
+  identities?: { provider?: string; connection?: string; user_id?: string; isSocial?: boolean; [k: string]: unknown }[];
   [k: string]: unknown;
 }
 

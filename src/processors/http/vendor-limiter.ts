@@ -168,6 +168,7 @@ export const DEFAULT_LIMITS: Record<string, string> = {
   pardot: '5c', // 5 concurrent requests per business unit (plus a daily quota, not paced here)
   'pardot:salesforce': '25c', // Salesforce REST, same connected app: 25 long-running requests at once (daily quota not paced)
   sendgrid: '10/s', // per-endpoint limits unpublished; X-RateLimit-* headers tell the truth
+  'sendgrid:erasure': '100/m', // POST /v3/recipients/erasejob: 100 requests a minute (sendgrid-erasure.json)
   'inline-manual': '5/s', // unpublished
 };
 

@@ -35,3 +35,55 @@ export function mapIntercomContact(items: Items, c: IntercomContact): void {
     .add('business_role', custom.business_role, where)
     .add('business_type', custom.business_type, where);
 }
+
+interface Author {
+  type?: string;
+  id?: string;
+  name?: string | null;
+}
+
+export interface IntercomConversation {
+  id: string;
+  created_at?: number;
+  source?: { subject?: string | null; body?: string | null; author?: Author } | null;
+  contacts?: { contacts?: { id: string }[] } | null;
+  conversation_rating?: { rating?: number; remark?: string | null; contact?: { id?: string } | null } | null;
+  conversation_parts?: { conversation_parts?: { part_type?: string; body?: string | null; created_at?: number; author?: Author }[] } | null;
+  [k: string]: unknown;
+}
+
+interface IntercomNote {
+  created_at?: number;
+  body?: string | null;
+}
+
+/** Notes, companies and conversations of one contact → activity and company items. */
+export function mapIntercomRelated(
+  items: Items,
+  c: IntercomContact,
+  related: { notes: unknown[]; companies: unknown[]; conversations: IntercomConversation[] },
+): void {
+  const who = `${c.role ?? 'contact'} ${c.id}`;
+  items.add(
+    'activity',
+    (related.notes as IntercomNote[]).map((n) => ({ date: isoDate(n.created_at), note: n.body })),
+    `Intercom notes on ${who}`,
+  );
+  items.add('company', (related.companies as { name?: string }[]).map((co) => co.name).filter(Boolean), `Intercom companies of ${who}`);
+  items.add(
+    'activity',
+    related.conversations.map((conv) => ({
+      conversation: conv.id,
+      started: isoDate(conv.created_at),
+      subject: conv.source?.subject || undefined,
+      messages: [
+        { date: isoDate(conv.created_at), from: conv.source?.author?.type, body: conv.source?.body },
+        ...(conv.conversation_parts?.conversation_parts ?? [])
+          .filter((p) => p.body)
+          .map((p) => ({ date: isoDate(p.created_at), from: p.author?.type, body: p.body })),
+      ],
+      ...(conv.conversation_rating ? { rating: conv.conversation_rating.rating, remark: conv.conversation_rating.remark || undefined } : {}),
+    })),
+    `Intercom conversations of ${who}`,
+  );
+}
