@@ -79,7 +79,7 @@ export class InlineManualAdapter implements DataSystem {
       const why = ours.some((p) => notFoundOnDelete.includes(String(p.id)))
         ? `DELETE answered 404 for a profile the search still returns: check INLINE_MANUAL_PROFILE_PATH (${this.cfg.profilePath})`
         : ours.length
-          ? 'DELETE was accepted but the search still returns the profile'
+          ? `DELETE was accepted but the search still returns the profile: check INLINE_MANUAL_PROFILE_PATH (${this.cfg.profilePath})`
           : 'the search returns a profile with the subject\'s e-mail that appeared after the lookup';
       throw new DataSystemError('transient', `Inline Manual still lists ${left.length} profile(s) with the subject's e-mail after deletion: ${why}`);
     }
