@@ -265,7 +265,7 @@ describe('Amplitude batched deletions', () => {
     const bodies = deletionBodies();
     expect(bodies.map((b) => b.user_ids.length)).toEqual([100, 100, 50]);
     expect(bodies.flatMap((b) => b.user_ids).sort()).toEqual(subjects.map((s) => s.userId).sort());
-    expect(batched.deletions.sent.map((ids) => ids.length)).toEqual([100, 100, 50]);
+    expect(batched.deletions.stats).toEqual({ requests: 3, ids: 250, recentSizes: [100, 100, 50] });
     expect(amp().rateLimited).toBe(0);
     const posts = calls('POST', '/api/2/deletions/users').map((c) => c.at);
     expect(posts[1]! - posts[0]!).toBeGreaterThanOrEqual(1000);

@@ -53,8 +53,8 @@ export class DeletionBatcher {
   private readonly queue: Waiter[] = [];
   /** The request waiting for its rate-limit slot (its batch not taken yet). */
   private waiting?: { ctl: AbortController };
-  /** Requests sent, and the user ids each carried (for metrics and tests). */
-  readonly sent: string[][] = [];
+  /** Requests sent and ids carried, with the sizes of the last few requests (for metrics and tests). */
+  readonly stats = { requests: 0, ids: 0, recentSizes: [] as number[] };
 
   constructor(private readonly send: SendDeletion, private readonly maxIds = MAX_IDS_PER_REQUEST) {}
 
@@ -83,7 +83,7 @@ export class DeletionBatcher {
         if (this.waiting === me) this.waiting = undefined;
         batch = this.takeBatch();
         ids = [...new Set(batch.map((w) => w.userId))];
-        if (ids.length) this.sent.push(ids);
+        if (ids.length) this.count(ids.length);
         // More than one request's worth: the next one starts waiting for its slot now.
         if (this.queue.length && !this.waiting) void this.launch();
       }
@@ -135,6 +135,13 @@ export class DeletionBatcher {
       this.waiting.ctl.abort();
       this.waiting = undefined;
     }
+  }
+
+  private count(size: number): void {
+    this.stats.requests++;
+    this.stats.ids += size;
+    this.stats.recentSizes.push(size);
+    if (this.stats.recentSizes.length > 50) this.stats.recentSizes.shift();
   }
 
   private settle(w: Waiter, fn: () => void): void {
