@@ -7,8 +7,10 @@ export interface VendorConfig {
   timeoutMs: number;
   auth0: { baseUrl: string; domain?: string; clientId?: string; clientSecret?: string };
   intercom: { baseUrl: string; accessToken?: string; version: string };
-  amplitude: { baseUrl: string; apiKey?: string; secretKey?: string; requester: string };
-  hotjar: { baseUrl: string; clientId?: string; clientSecret?: string; organizationId?: string };
+  /** maxEvents: events read per Amplitude id for an access request (more are reported as truncated). */
+  amplitude: { baseUrl: string; apiKey?: string; secretKey?: string; requester: string; maxEvents: number };
+  /** siteId: the site the product identifies users on (Identify API), so lookups also find them by user id. */
+  hotjar: { baseUrl: string; clientId?: string; clientSecret?: string; organizationId?: string; siteId?: string };
   /**
    * loginUrl: the org's My Domain URL (https://<mydomain>.my.salesforce.com), the only host that
    * issues client-credentials tokens; no default.
@@ -53,12 +55,14 @@ export function loadVendorConfig(env: Env = process.env): VendorConfig {
       apiKey: opt(env, 'AMPLITUDE_API_KEY'),
       secretKey: opt(env, 'AMPLITUDE_SECRET_KEY'),
       requester: match(env, 'AMPLITUDE_REQUESTER', 'privacy@localhost', /^[^\s@]+@[^\s@]+$/),
+      maxEvents: int(env, 'AMPLITUDE_MAX_EVENTS', 20000, 1, 10_000_000),
     },
     hotjar: {
       baseUrl: url(env, 'HOTJAR_BASE_URL', 'https://api.hotjar.io'),
       clientId: opt(env, 'HOTJAR_CLIENT_ID'),
       clientSecret: opt(env, 'HOTJAR_CLIENT_SECRET'),
       organizationId: opt(env, 'HOTJAR_ORGANIZATION_ID') && match(env, 'HOTJAR_ORGANIZATION_ID', '', /^\d+$/),
+      siteId: opt(env, 'HOTJAR_SITE_ID') && match(env, 'HOTJAR_SITE_ID', '', /^\d+$/),
     },
     pardot: pardotConfig(env),
     sendgrid: {

@@ -9,10 +9,10 @@ describe('loadVendorConfig', () => {
     expect(cfg.auth0.baseUrl).toBe('');
     expect(cfg.intercom.baseUrl).toBe('https://api.intercom.io');
     expect(cfg.intercom.version).toBe('2.14');
-    expect(cfg.amplitude).toEqual({ baseUrl: 'https://amplitude.com', apiKey: undefined, secretKey: undefined, requester: 'privacy@localhost' });
+    expect(cfg.amplitude).toEqual({ baseUrl: 'https://amplitude.com', apiKey: undefined, secretKey: undefined, requester: 'privacy@localhost', maxEvents: 20000 });
     expect(cfg.hotjar.baseUrl).toBe('https://api.hotjar.io');
     expect(cfg.pardot.baseUrl).toBe('https://pi.pardot.com');
-    expect(cfg.pardot.loginUrl).toBe('https://login.salesforce.com');
+    expect(cfg.pardot.loginUrl).toBeUndefined(); // the org's My Domain URL: no default
     expect(cfg.sendgrid.baseUrl).toBe('https://api.sendgrid.com');
     expect(cfg.inlineManual.baseUrl).toBe('https://inlinemanual.com/api/v3');
     const systems = createProcessorSystems(cfg);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createProcessorSystems, loadVendorConfig } from '../../src/processors/index.js';
 import { VendorHttpClient } from '../../src/processors/http/vendor-http.js';
+import type { VendorGate } from '../../src/processors/http/vendor-limiter.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
 import { failure, makeCtx } from './support.js';
 
@@ -75,6 +76,40 @@ describe('VendorHttpClient', () => {
     const err = await failure(dead.request({ path: '/v3/asm/suppressions/global/jane%40example.com' }));
     expect(err.kind).toBe('transient');
     expect(err.message).toBe('SendGrid GET /v3/asm/suppressions/global/[redacted] failed (network error)');
+  });
+
+  test('jsonAtSend builds the body once the rate-limit slot is granted; the timeout starts after the wait', async () => {
+    const order: string[] = [];
+    const gate: VendorGate = {
+      acquire: async () => {
+        order.push('slot wait');
+        await new Promise((r) => setTimeout(r, 300)); // longer than the timeout below
+        order.push('slot granted');
+        return () => void order.push('released');
+      },
+      penalize: async () => undefined,
+    };
+    const client = im({ gate, timeoutMs: 200 });
+    const res = await client.request({
+      method: 'POST',
+      path: '/people',
+      okStatuses: [405], // the search takes no POST: only what was sent matters here
+      jsonAtSend: () => {
+        order.push('body built');
+        return { built: true };
+      },
+    });
+    expect(res.status).toBe(405);
+    expect(order).toEqual(['slot wait', 'slot granted', 'body built', 'released']);
+    const call = fakes.inlineManual.calls.at(-1)!;
+    expect([call.rawBody, call.headers['content-type']]).toEqual(['{"built":true}', 'application/json']);
+
+    // Throwing from it cancels the request: nothing is sent and the slot is given back.
+    order.length = 0;
+    const sent = fakes.inlineManual.log.length;
+    await expect(client.request({ method: 'POST', path: '/people', jsonAtSend: () => { throw new Error('nothing to send'); } })).rejects.toThrow('nothing to send');
+    expect(order).toEqual(['slot wait', 'slot granted', 'released']);
+    expect(fakes.inlineManual.log).toHaveLength(sent);
   });
 
   test('form bodies are form-encoded (Hotjar token endpoint rejects anything else)', async () => {

@@ -14,6 +14,12 @@ export interface VendorRequest {
   path: string;
   query?: Record<string, QueryValue>;
   json?: unknown;
+  /**
+   * A JSON body built only once the rate-limit slot is granted, just before the request goes out
+   * (e.g. a batch that keeps filling while it waits for its slot). Called on every attempt: memoize
+   * it to send one body across quick retries. Throwing from it cancels the request (no call made).
+   */
+  jsonAtSend?: () => unknown;
   form?: Record<string, string>;
   headers?: Record<string, string>;
   /** Non-2xx statuses handed back to the caller instead of thrown (e.g. 404 = not there). */
@@ -96,12 +102,22 @@ export class VendorHttpClient {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(req.form).toString();
     }
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
 
     let res: Response;
     let parsed: unknown;
     const release = this.opts.gate ? await this.opts.gate.acquire(req.bucket, req.signal) : undefined;
+    if (req.jsonAtSend) {
+      try {
+        body = JSON.stringify(req.jsonAtSend());
+        headers['content-type'] = 'application/json';
+      } catch (err) {
+        release?.();
+        throw err;
+      }
+    }
+    // The timeout covers the call itself, not the wait for a rate-limit slot.
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
     try {
       res = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
       parsed = parseBody(await res.text());

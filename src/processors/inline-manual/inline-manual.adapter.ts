@@ -1,9 +1,11 @@
-// Inline Manual People API. UNCONFIRMED: only the API's existence, per-site tokens and the
-// "write access" flag needed to delete are documented publicly. Base URL, paths and the auth
-// header are settings (see vendor-config.ts); check them against the vendor's developer docs.
-import type { AccessResult, DataSystem, ErasureResult, TaskContext } from '../../systems/data-system.js';
+// Inline Manual People API. UNCONFIRMED: only the API's existence, per-site tokens, the "write
+// access" flag needed to delete and a case-insensitive full-text search are documented publicly.
+// Base URL, paths and the auth header are settings (see vendor-config.ts); because they are
+// guesses, an answer that is not the People API's (a 404 or an HTML page on search) is an error
+// naming the setting, never "not found", and every DELETE is confirmed by searching again.
+import { DataSystemError, type AccessResult, type DataSystem, type ErasureResult, type TaskContext } from '../../systems/data-system.js';
 import { Items, isoDate, joinName, mergeIds, notFound, stripSecrets } from '../common.js';
-import { VendorHttpClient } from '../http/vendor-http.js';
+import { VendorHttpClient, type VendorResponse } from '../http/vendor-http.js';
 import type { VendorGate } from '../http/vendor-limiter.js';
 import type { VendorConfig } from '../vendor-config.js';
 
@@ -16,6 +18,8 @@ interface Profile {
   created_at?: string | number;
   [k: string]: unknown;
 }
+
+const NOTE = 'Inline Manual API paths are configured (INLINE_MANUAL_SEARCH_PATH, INLINE_MANUAL_PROFILE_PATH), not confirmed by the vendor.';
 
 export class InlineManualAdapter implements DataSystem {
   readonly key = 'inline-manual';
@@ -35,10 +39,19 @@ export class InlineManualAdapter implements DataSystem {
   async access(ctx: TaskContext): Promise<AccessResult> {
     const items = new Items();
     const records: unknown[] = [];
-    for (const id of await this.findIds(ctx)) {
-      const res = await this.http.request<Profile | { data?: Profile }>({ path: this.profilePath(id), okStatuses: [404], signal: ctx.signal });
-      if (res.status === 404) continue;
-      const p = unwrap(res.body);
+    for (const found of await this.search(ctx)) {
+      const res = await this.http.request<unknown>({ path: this.profilePath(found.id), okStatuses: [404], signal: ctx.signal });
+      if (res.status === 404) {
+        // Gone since the search (deleted meanwhile), or the profile path is wrong: the search tells.
+        if ((await this.search(ctx)).some((p) => String(p.id) === String(found.id))) {
+          throw new DataSystemError('permanent', `Inline Manual answered 404 for a profile its search returns: check INLINE_MANUAL_PROFILE_PATH (${this.cfg.profilePath})`, undefined, 404);
+        }
+        continue;
+      }
+      const p = unwrap(this.json(res, 'INLINE_MANUAL_PROFILE_PATH', this.cfg.profilePath));
+      if (!p || String(p.id) !== String(found.id)) {
+        throw new DataSystemError('permanent', `Inline Manual profile answer is not the profile asked for: check INLINE_MANUAL_PROFILE_PATH (${this.cfg.profilePath})`);
+      }
       const where = `Inline Manual profile ${p.id}`;
       items
         .add('email', p.email, where)
@@ -46,43 +59,86 @@ export class InlineManualAdapter implements DataSystem {
         .add('user_creation_date', isoDate(p.created_at), where);
       records.push(stripSecrets(p));
     }
-    if (records.length === 0) return notFound();
-    return { outcome: 'found', items: items.list, records, note: 'Inline Manual API paths are configured, not vendor-confirmed.' };
+    if (records.length === 0) return notFound(NOTE);
+    return { outcome: 'found', items: items.list, records, note: NOTE };
   }
 
   async erase(ctx: TaskContext): Promise<ErasureResult> {
-    const ids = mergeIds(ctx.refs, 'inlineManualProfileIds', await this.findIds(ctx));
-    if (ids.length === 0) return { outcome: 'not_found', actions: [], retained: [] };
+    const ids = mergeIds(ctx.refs, 'inlineManualProfileIds', (await this.search(ctx)).map((p) => String(p.id)));
+    if (ids.length === 0) return { outcome: 'not_found', actions: [], retained: [], note: NOTE };
     await ctx.saveRefs({ inlineManualProfileIds: ids });
-    // 404: deleted by an earlier attempt. Deleting needs a token with write access (else 403 → auth).
-    for (const id of ids) await this.http.request({ method: 'DELETE', path: this.profilePath(id), okStatuses: [404], signal: ctx.signal });
-    return { outcome: 'erased', actions: [{ what: 'Inline Manual user profile', count: ids.length, how: 'deleted' }], retained: [] };
+    // Needs a token with write access (else 403 → auth). A 404 means deleted only if the search agrees.
+    const notFoundOnDelete: string[] = [];
+    for (const id of ids) {
+      const res = await this.http.request({ method: 'DELETE', path: this.profilePath(id), okStatuses: [404], signal: ctx.signal });
+      if (res.status === 404) notFoundOnDelete.push(id);
+    }
+    const left = await this.search(ctx);
+    if (left.length > 0) {
+      const ours = left.filter((p) => ids.includes(String(p.id)));
+      const why = ours.some((p) => notFoundOnDelete.includes(String(p.id)))
+        ? `DELETE answered 404 for a profile the search still returns: check INLINE_MANUAL_PROFILE_PATH (${this.cfg.profilePath})`
+        : ours.length
+          ? `DELETE was accepted but the search still returns the profile: check INLINE_MANUAL_PROFILE_PATH (${this.cfg.profilePath})`
+          : 'the search returns a profile with the subject\'s e-mail that appeared after the lookup';
+      throw new DataSystemError('transient', `Inline Manual still lists ${left.length} profile(s) with the subject's e-mail after deletion: ${why}`);
+    }
+    return {
+      outcome: 'erased',
+      actions: [{ what: 'Inline Manual user profile', count: ids.length, how: 'deleted' }],
+      retained: [],
+      note: `${NOTE} Deletion confirmed: the search no longer finds the subject.`,
+    };
   }
 
-  // The search is full-text, so it can return other people: keep exact e-mail matches only.
-  private async findIds(ctx: TaskContext): Promise<string[]> {
+  /**
+   * The subject's profiles: exact (case-insensitive) e-mail matches of the full-text search, which
+   * also returns partial matches (longer addresses, names). Anything but a JSON list is an error.
+   */
+  private async search(ctx: TaskContext): Promise<Profile[]> {
+    const setting = `INLINE_MANUAL_SEARCH_PATH (${this.cfg.searchPath})`;
     const path = this.cfg.searchPath.replace('{email}', encodeURIComponent(ctx.subject.email));
-    const res = await this.http.request<unknown>({ path, okStatuses: [404], signal: ctx.signal });
-    if (res.status === 404) return [];
-    return listOf(res.body)
-      .filter((p) => typeof p.email === 'string' && p.email.toLowerCase() === ctx.subject.email.toLowerCase())
-      .map((p) => String(p.id));
+    const res = await this.http.request<unknown>({
+      path,
+      signal: ctx.signal,
+      mapError: (status, _body, base) =>
+        status === 404 ? new DataSystemError('permanent', `${base.message}: not the People search; check INLINE_MANUAL_BASE_URL and ${setting}`, undefined, 404) : undefined,
+    });
+    const list = listOf(this.json(res, 'INLINE_MANUAL_SEARCH_PATH', this.cfg.searchPath));
+    if (!list) throw new DataSystemError('permanent', `Inline Manual search answered JSON without a list of profiles: check ${setting}`);
+    const email = ctx.subject.email.toLowerCase();
+    return list.filter((p) => p && typeof p.email === 'string' && p.email.toLowerCase() === email && (typeof p.id === 'string' || typeof p.id === 'number'));
   }
 
-  private profilePath(id: string): string {
-    return this.cfg.profilePath.replace('{id}', encodeURIComponent(id));
+  /** The body of a JSON answer; an HTML page or other text means the path is not the API's. */
+  private json(res: VendorResponse<unknown>, setting: string, value: string): unknown {
+    const type = res.headers.get('content-type') ?? '';
+    if (typeof res.body !== 'object' || res.body === null || !/json/i.test(type)) {
+      throw new DataSystemError(
+        'permanent',
+        `Inline Manual answered HTTP ${res.status} with ${type.split(';')[0] || 'no content type'}, not JSON: check INLINE_MANUAL_BASE_URL and ${setting} (${value})`,
+        undefined,
+        res.status,
+      );
+    }
+    return res.body;
+  }
+
+  private profilePath(id: string | number): string {
+    return this.cfg.profilePath.replace('{id}', encodeURIComponent(String(id)));
   }
 }
 
-function unwrap(body: Profile | { data?: Profile }): Profile {
-  const data = (body as { data?: Profile }).data;
-  return data && typeof data === 'object' ? data : (body as Profile);
+function unwrap(body: unknown): Profile | undefined {
+  const b = body as { data?: unknown; id?: unknown };
+  const p = b.data && typeof b.data === 'object' && !Array.isArray(b.data) ? b.data : b;
+  return (p as Profile).id !== undefined ? (p as Profile) : undefined;
 }
 
-// Accepts a bare array or the usual envelopes, as the response shape is not documented.
-function listOf(body: unknown): Profile[] {
+// A bare array or the usual envelopes, as the response shape is not documented.
+function listOf(body: unknown): Profile[] | undefined {
   if (Array.isArray(body)) return body as Profile[];
   const b = (body ?? {}) as Record<string, unknown>;
   for (const k of ['data', 'people', 'profiles', 'results', 'items']) if (Array.isArray(b[k])) return b[k] as Profile[];
-  return [];
+  return undefined;
 }
