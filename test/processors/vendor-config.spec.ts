@@ -12,11 +12,11 @@ describe('loadVendorConfig', () => {
     expect(cfg.amplitude).toEqual({ baseUrl: 'https://amplitude.com', apiKey: undefined, secretKey: undefined, requester: 'privacy@localhost' });
     expect(cfg.hotjar.baseUrl).toBe('https://api.hotjar.io');
     expect(cfg.pardot.baseUrl).toBe('https://pi.pardot.com');
-    expect(cfg.pardot.loginUrl).toBe('https://login.salesforce.com');
+    expect(cfg.pardot.loginUrl).toBeUndefined(); // the org's My Domain URL: no default
     expect(cfg.sendgrid.baseUrl).toBe('https://api.sendgrid.com');
     expect(cfg.inlineManual.baseUrl).toBe('https://inlinemanual.com/api/v3');
     const systems = createProcessorSystems(cfg);
-    expect(systems.map((s) => s.key)).toEqual(['auth0', 'amplitude', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual']);
+    expect(systems.map((s) => s.key)).toEqual(['auth0', 'amplitude', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual', 'azure-app-insights']);
     expect(systems.every((s) => s.recipient === s.key)).toBe(true);
     expect(systems.filter((s) => s.isConfigured())).toEqual([]);
   });
