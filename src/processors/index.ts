@@ -1,6 +1,7 @@
 // The processor adapters, built from the vendor configuration.
 import type { DataSystem } from '../systems/data-system.js';
 import { AmplitudeAdapter } from './amplitude/amplitude.adapter.js';
+import { AppInsightsAdapter } from './app-insights/app-insights.adapter.js';
 import { Auth0Adapter } from './auth0/auth0.adapter.js';
 import { HotjarAdapter } from './hotjar/hotjar.adapter.js';
 import { InlineManualAdapter } from './inline-manual/inline-manual.adapter.js';
@@ -15,6 +16,7 @@ export { VendorHttpClient } from './http/vendor-http.js';
 export { VendorLimiter, limitRulesFromEnv, parseLimit } from './http/vendor-limiter.js';
 export {
   AmplitudeAdapter,
+  AppInsightsAdapter,
   Auth0Adapter,
   HotjarAdapter,
   InlineManualAdapter,
@@ -35,5 +37,6 @@ export function createProcessorSystems(config: VendorConfig, limiter?: VendorLim
     new PardotAdapter(config.pardot, t, g('pardot')),
     new SendGridAdapter(config.sendgrid, t, g('sendgrid')),
     new InlineManualAdapter(config.inlineManual, t, g('inline-manual')),
+    new AppInsightsAdapter(config.appInsights, t, g('azure-app-insights')),
   ];
 }

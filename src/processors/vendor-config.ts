@@ -1,5 +1,6 @@
 // Processor credentials and endpoints, read once from the environment. Every base URL can be
 // overridden so the adapters can be pointed at the local fakes (src/demo/fakes).
+import { type MatchColumn, parseMatchColumns, type ResourceKind, resourceKind } from './app-insights/app-insights.schema.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -32,6 +33,27 @@ export interface VendorConfig {
     authHeader: string;
     /** Prefix of the token in the auth header ('' = token alone). */
     authScheme: string;
+  };
+  /**
+   * Azure Application Insights: an Entra app registration (client credentials) with Reader on the
+   * component (query API, Data.Read) and Data Purger on the resource that holds the data.
+   */
+  appInsights: {
+    tenantId?: string;
+    clientId?: string;
+    clientSecret?: string;
+    /** The component's Application ID (API Access blade), for the query API. */
+    appId?: string;
+    /** ARM id of the classic component or of the Log Analytics workspace it writes to (the purge target). */
+    resourceId?: string;
+    resourceKind?: ResourceKind;
+    /** Hosts only; the documented paths go under them. */
+    loginUrl: string;
+    managementUrl: string;
+    queryUrl: string;
+    matchColumns: MatchColumn[];
+    /** Erasures pending within this window share one purge per (table, column); 0 = none. */
+    purgeBatchMs: number;
   };
 }
 
@@ -80,7 +102,58 @@ export function loadVendorConfig(env: Env = process.env): VendorConfig {
       authHeader: match(env, 'INLINE_MANUAL_AUTH_HEADER', 'Authorization', /^[A-Za-z0-9-]+$/),
       authScheme: env.INLINE_MANUAL_AUTH_SCHEME === undefined ? 'Bearer' : env.INLINE_MANUAL_AUTH_SCHEME.trim(),
     },
+    appInsights: appInsightsConfig(env),
   };
+}
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+function appInsightsConfig(env: Env): VendorConfig['appInsights'] {
+  const tenantId = opt(env, 'APPINSIGHTS_TENANT_ID');
+  // A tenant is named by its id or one of its verified domains (contoso.onmicrosoft.com).
+  if (tenantId && !GUID.test(tenantId) && !/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(tenantId)) {
+    throw bad('APPINSIGHTS_TENANT_ID', 'must be the Entra tenant id (a GUID) or one of its domain names');
+  }
+  const guid = (name: string) => {
+    const v = opt(env, name);
+    if (v !== undefined && !GUID.test(v)) throw bad(name, 'must be a GUID');
+    return v;
+  };
+  const resourceId = opt(env, 'APPINSIGHTS_RESOURCE_ID')?.replace(/\/+$/, '');
+  const kind = resourceId ? resourceKind(resourceId) : undefined;
+  if (resourceId && !kind) {
+    throw bad(
+      'APPINSIGHTS_RESOURCE_ID',
+      'must be the ARM id of an Application Insights component (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Insights/components/<name>) ' +
+        'or of a Log Analytics workspace (…/providers/Microsoft.OperationalInsights/workspaces/<name>)',
+    );
+  }
+  let matchColumns: MatchColumn[];
+  try {
+    matchColumns = parseMatchColumns(opt(env, 'APPINSIGHTS_MATCH_COLUMNS') ?? 'user_AuthenticatedId,user_Id,customDimensions.email');
+  } catch (err) {
+    throw bad('APPINSIGHTS_MATCH_COLUMNS', (err as Error).message);
+  }
+  return {
+    tenantId,
+    clientId: guid('APPINSIGHTS_CLIENT_ID'),
+    clientSecret: opt(env, 'APPINSIGHTS_CLIENT_SECRET'),
+    appId: guid('APPINSIGHTS_APP_ID'),
+    resourceId,
+    resourceKind: kind,
+    loginUrl: host(env, 'AZURE_LOGIN_URL', 'https://login.microsoftonline.com'),
+    managementUrl: host(env, 'AZURE_MANAGEMENT_URL', 'https://management.azure.com'),
+    queryUrl: host(env, 'APPINSIGHTS_QUERY_URL', 'https://api.applicationinsights.io'),
+    matchColumns,
+    purgeBatchMs: int(env, 'APPINSIGHTS_PURGE_BATCH_SECONDS', 300, 0, 3600) * 1000,
+  };
+}
+
+/** A URL that is only a scheme and host (the documented paths are added to it). */
+function host(env: Env, name: string, fallback: string): string {
+  const v = url(env, name, fallback);
+  if (new URL(v).pathname !== '/') throw bad(name, 'must be a scheme and host only, without a path (e.g. https://example.com)');
+  return v;
 }
 
 function pardotConfig(env: Env): VendorConfig['pardot'] {

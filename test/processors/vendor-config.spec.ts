@@ -16,7 +16,7 @@ describe('loadVendorConfig', () => {
     expect(cfg.sendgrid.baseUrl).toBe('https://api.sendgrid.com');
     expect(cfg.inlineManual.baseUrl).toBe('https://inlinemanual.com/api/v3');
     const systems = createProcessorSystems(cfg);
-    expect(systems.map((s) => s.key)).toEqual(['auth0', 'amplitude', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual']);
+    expect(systems.map((s) => s.key)).toEqual(['auth0', 'amplitude', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual', 'azure-app-insights']);
     expect(systems.every((s) => s.recipient === s.key)).toBe(true);
     expect(systems.filter((s) => s.isConfigured())).toEqual([]);
   });

@@ -170,6 +170,12 @@ export const DEFAULT_LIMITS: Record<string, string> = {
   sendgrid: '10/s', // per-endpoint limits unpublished; X-RateLimit-* headers tell the truth
   'sendgrid:erasure': '100/m', // POST /v3/recipients/erasejob: 100 requests a minute (sendgrid-erasure.json)
   'inline-manual': '5/s', // unpublished
+  // Azure Monitor query throttling: 200 queries per 30 s and 5 concurrent per user (azure-docs
+  // azure-monitor-limits-log-queries.md, Log Analytics; the Application Insights query API's own
+  // limits are not published). Token requests share this bucket.
+  'azure-app-insights': '6/s,5c',
+  'azure-app-insights:purge': '50/h', // purge requests are throttled at 50 per hour (components_API.json, personal-data-mgmt.md)
+  'azure-app-insights:arm': '10/s', // purge status reads; ARM allows far more reads per principal
 };
 
 /** Reads RATE_LIMIT_<VENDOR>[_<BUCKET>] (e.g. RATE_LIMIT_AMPLITUDE_DELETIONS=1/s) over the defaults. */
