@@ -153,7 +153,10 @@ export function buildAccessReport(request: RequestView, tasks: TaskView[], ctx: 
       label: t.label,
       status: t.status,
       outcome,
-      answer: ANSWER[outcome ?? ''] ?? outcome ?? t.status,
+      answer:
+        outcome === 'found' && !r?.items.length && r?.unreadable?.length
+          ? 'holds data about you that cannot be shown back (see "Held, but cannot be shown")'
+          : (ANSWER[outcome ?? ''] ?? outcome ?? t.status),
       ...(r?.note ? { note: r.note } : {}),
       ...(r?.truncated ? { truncated: r.truncated } : {}),
       ...(r?.records?.length ? { records: r.records } : {}),

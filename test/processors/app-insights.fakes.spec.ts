@@ -6,7 +6,8 @@ let fakes: VendorFakes;
 const OTHER = { clientId: '0b7e4f1c-3d2a-4c5b-8e9f-1a2b3c4d5e6f', clientSecret: 'other~secret' };
 
 beforeAll(async () => {
-  fakes = await startVendorFakes({ azureLogin: { clients: [OTHER] } });
+  // The documented purge limit (startVendorFakes relaxes it for the e2e tests and the demo).
+  fakes = await startVendorFakes({ azureLogin: { clients: [OTHER] }, azureManagement: { purgesPerHour: 50 } });
 });
 afterAll(() => fakes.stop());
 beforeEach(() => fakes.reset());
@@ -426,7 +427,7 @@ describe('wiring', () => {
   test('env carries the Azure settings; seedSubject seeds Application Insights telemetry', () => {
     const names = Object.keys(fakes.env).filter((k) => /^(APPINSIGHTS|AZURE)_/.test(k)).sort();
     expect(names).toEqual([
-      'APPINSIGHTS_APP_ID', 'APPINSIGHTS_CLIENT_ID', 'APPINSIGHTS_CLIENT_SECRET', 'APPINSIGHTS_QUERY_URL', 'APPINSIGHTS_RESOURCE_ID',
+      'APPINSIGHTS_APP_ID', 'APPINSIGHTS_CLIENT_ID', 'APPINSIGHTS_CLIENT_SECRET', 'APPINSIGHTS_PURGE_BATCH_SECONDS', 'APPINSIGHTS_QUERY_URL', 'APPINSIGHTS_RESOURCE_ID',
       'APPINSIGHTS_TENANT_ID', 'AZURE_LOGIN_URL', 'AZURE_MANAGEMENT_URL',
     ]);
     expect(fakes.env.APPINSIGHTS_RESOURCE_ID).toMatch(/\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/);

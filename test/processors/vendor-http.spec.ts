@@ -128,20 +128,21 @@ describe('fakes + adapters together', () => {
     const subject = { email: 'jane.doe@example.com', userId: 'u-42' };
     const outcomes: Record<string, string> = {};
     for (const s of systems) outcomes[s.key] = (await s.access(makeCtx(subject).ctx)).outcome;
-    expect(outcomes).toEqual({ auth0: 'found', amplitude: 'found', hotjar: 'action_required', intercom: 'found', pardot: 'found', sendgrid: 'found', 'inline-manual': 'found' });
+    expect(outcomes).toEqual({ auth0: 'found', amplitude: 'found', hotjar: 'action_required', intercom: 'found', pardot: 'found', sendgrid: 'found', 'inline-manual': 'found', 'azure-app-insights': 'found' });
     const erased: Record<string, string> = {};
     for (const s of systems) erased[s.key] = (await s.erase(makeCtx(subject).ctx)).outcome;
     // Auth0 keeps its tenant logs, Intercom can restore for 7 days, SendGrid's recipient erasure has no status.
-    expect(erased).toEqual({ auth0: 'retained', amplitude: 'scheduled', hotjar: 'scheduled', intercom: 'restorable', pardot: 'action_required', sendgrid: 'scheduled', 'inline-manual': 'erased' });
+    expect(erased).toEqual({ auth0: 'retained', amplitude: 'scheduled', hotjar: 'scheduled', intercom: 'restorable', pardot: 'action_required', sendgrid: 'scheduled', 'inline-manual': 'erased', 'azure-app-insights': 'scheduled' });
     const after: Record<string, unknown> = {};
     fakes.amplitude.runDeletionJobs();
+    fakes.azureManagement.completePurges();
     for (const s of systems.filter((x) => x.key !== 'hotjar')) {
       const r = await s.access(makeCtx(subject).ctx);
       after[s.key] = r.outcome === 'found' ? { outcome: r.outcome, items: r.items.length, records: r.records?.length } : r.outcome;
     }
     // SendGrid never says "no data held": the history of e-mails sent to the address cannot be read back.
     expect(after).toEqual({
-      auth0: 'not_found', amplitude: 'not_found', intercom: 'not_found', pardot: 'not_found', 'inline-manual': 'not_found',
+      auth0: 'not_found', amplitude: 'not_found', intercom: 'not_found', pardot: 'not_found', 'inline-manual': 'not_found', 'azure-app-insights': 'not_found',
       sendgrid: { outcome: 'found', items: 0, records: 0 },
     });
   });
