@@ -142,7 +142,7 @@ describe('erasure confirmation', () => {
     expect(groups.find((g) => g.name === 'Inline Manual')!.lines[0]!.outcome).toBe('not_configured');
     const mail = renderErasureConfirmation(request, lines, ctx.controller);
     expect(mail.subject).toBe('Your erasure request: progress update');
-    expect(mail.text).toContain('Kept: invoices (2 record(s)). Tax law. Kept until 10 years.');
+    expect(mail.text).toContain('Kept: invoices (2 record(s)). Tax law. How long: 10 years.');
     expect(mail.text).toContain('You may complain to a supervisory authority: Data Protection Commission');
     expect(mail.html).toContain('Microsoft Azure (Application Insights)');
   });

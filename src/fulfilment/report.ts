@@ -348,6 +348,10 @@ export interface ErasureLine {
   vendorJob?: ErasureResult['vendorJob'];
 }
 
+/** A clause as a sentence: trimmed, with one full stop. */
+const sentence = (s: string) => `${s.trim().replace(/[.\s]+$/, '')}.`;
+const clause = (s: string | undefined) => s?.trim().replace(/[.\s]+$/, '');
+
 export function buildErasureSummary(tasks: TaskView[]): ErasureLine[] {
   return tasks.map((t) => {
     const base = { system: t.system, label: t.label, ...(t.recipient ? { recipient: t.recipient } : {}) };
@@ -381,12 +385,12 @@ export function buildErasureSummary(tasks: TaskView[]): ErasureLine[] {
         break;
       }
       case 'restorable':
-        text = `Removed from use, but the provider can still restore it for a while${r.remains ? `: ${r.remains}` : ''}.`;
+        text = `Removed from use, but the provider can still restore it for a while${r.remains ? `: ${clause(r.remains)}` : ''}.`;
         break;
       case 'action_required':
         text = openActions > 0
-          ? `Being completed by our staff${r.remains ? `: ${r.remains}` : ''}.`
-          : `Completed by our staff${r.remains ? ` (${r.remains})` : ''}.`;
+          ? `Being completed by our staff${r.remains ? `: ${clause(r.remains)}` : ''}.`
+          : `Completed by our staff${r.remains ? ` (${clause(r.remains)})` : ''}.`;
         break;
       case 'retained':
         text = `Erased${done ? ` (${done})` : ''}, except what we must keep (below).`;
@@ -394,7 +398,7 @@ export function buildErasureSummary(tasks: TaskView[]): ErasureLine[] {
       default:
         text = `Erased${done ? ` (${done})` : ''}.`;
     }
-    if (r.note) text += ` ${r.note}`;
+    if (r.note) text += ` ${sentence(r.note)}`;
     if (r.completedByStaffAt && outcome !== 'action_required') text += ` (Done by our staff on ${r.completedByStaffAt.slice(0, 10)}.)`;
     return { ...base, outcome, text, retained, ...(r.vendorJob ? { vendorJob: r.vendorJob } : {}) };
   });
@@ -425,7 +429,7 @@ export function renderErasureConfirmation(
 ): { subject: string; text: string; html: string } {
   const pending = lines.some((l) => l.outcome === 'failed' || l.outcome === 'not_configured' || (l.outcome === 'action_required' && /^Being completed/.test(l.text)));
   const subject = pending ? 'Your erasure request: progress update' : 'Your erasure request is complete';
-  const kept = (r: ErasureLine['retained'][number]) => `${r.what} (${r.count} record(s)). ${r.reason}${r.until ? ` Kept until ${r.until}.` : ''}`;
+  const kept = (r: ErasureLine['retained'][number]) => `${r.what} (${r.count} record(s)). ${sentence(r.reason)}${r.until ? ` How long: ${clause(r.until)}.` : ''}`;
   const groups = erasureByRecipient(lines);
   const text: string[] = [
     `${controller.name}: erasure request ${request.id} (received ${request.receivedAt.toISOString()}).`,

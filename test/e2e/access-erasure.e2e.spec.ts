@@ -168,7 +168,7 @@ describe('erasure request, end to end', () => {
     expect(confirmation.text).toMatch(/Auth0: No data about you was held there\. \(Done by our staff on \d{4}-\d{2}-\d{2}\.\)/);
     expect(confirmation.text).toMatch(/Product account database: Erased \(.*account profile: 1 deleted/);
     expect(confirmation.text).toMatch(/Product account database: Erased \(.*\), except what we must keep/);
-    expect(confirmation.text).toMatch(/Kept: invoice number and date, billing name, billing address, payer ID, subscription plan, amount and currency \(2 record\(s\)\)\. .*legal obligation .*Kept until the end of the statutory retention period/);
+    expect(confirmation.text).toMatch(/Kept: invoice number and date, billing name, billing address, payer ID, subscription plan, amount and currency \(2 record\(s\)\)\. .*legal obligation .*How long: the end of the statutory retention period/);
     expect(confirmation.text).toMatch(/Kept: the text of 1 content item\(s\) and 1 comment\(s\) you wrote, now without your name/);
 
     // Nothing personal about the subject is left in the account store.
