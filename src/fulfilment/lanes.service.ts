@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, Worker, type Job, type MinimalJob } from 'bullmq';
+import { setMaxListeners } from 'node:events';
 import { redisOptions } from '../common/redis.js';
 import { scrubError } from '../common/scrub.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -30,6 +31,8 @@ export class LaneWorkers implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    // Every active job of every lane listens for the shutdown.
+    setMaxListeners(0, this.stopping.signal);
     for (const system of this.registry.all()) {
       const worker = new Worker<TaskJobData>(laneName(system.key), (job, token) => this.process(job, token), {
         connection: redisOptions(this.config.redisUrl),

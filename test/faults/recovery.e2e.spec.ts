@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createAccount } from '../../src/db/demo-data.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
-import { startHarness, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
-import { freePort, startRedis, startWorkerProcess, type Proc } from '../support/processes.js';
-import { NOTHING, traces } from '../support/vendors.js';
+import { completeOpenActions, startHarness, submitVerified, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { freePort, leaksIn, startRedis, startWorkerProcess, type Proc } from '../support/processes.js';
+import { NOTHING, pardotRecycleBinEmptied, traces, vendorSchedulesRun } from '../support/vendors.js';
 
 let fakes: VendorFakes;
 
@@ -24,9 +24,11 @@ const FAST_RECOVERY = {
   WORKER_CONCURRENCY: '4',
 };
 
+// What each system truthfully leaves: content text kept without the author (product), tenant logs
+// (Auth0), a 7-day grace (Intercom), recycle bins an officer empties (Pardot), jobs at the vendor.
 const EXPECTED: Record<string, string> = {
-  'product-db': 'erased', auth0: 'erased', intercom: 'erased', pardot: 'erased', 'inline-manual': 'erased',
-  amplitude: 'scheduled', sendgrid: 'scheduled', hotjar: 'scheduled',
+  'product-db': 'retained', auth0: 'retained', intercom: 'restorable', pardot: 'action_required', 'inline-manual': 'erased',
+  amplitude: 'scheduled', sendgrid: 'scheduled', hotjar: 'scheduled', 'azure-app-insights': 'scheduled',
 };
 
 beforeAll(async () => {
@@ -56,19 +58,27 @@ async function submitAll(h: Harness, people: { email: string }[]): Promise<strin
 
 const running = (h: Harness, ids: string[]) => h.prisma.dsarTask.count({ where: { requestId: { in: ids }, status: 'running' } });
 
-/** Every request completed; every task ended once, with the outcome its system must give; no trace left. */
+/**
+ * Every request answered (waiting only for the officer's Pardot step); every task ended once, with
+ * the outcome its system must give; once the vendors' schedules run and the officer finishes, every
+ * request completes and no trace is left.
+ */
 async function assertAllDone(h: Harness, ids: string[], people: { email: string; userId: string }[], timeoutMs = 90_000) {
-  await waitFor(async () => (await h.prisma.dsarRequest.count({ where: { id: { in: ids }, status: 'completed' } })) === ids.length, timeoutMs, 'every request completed');
+  await waitFor(async () => (await h.prisma.dsarRequest.count({ where: { id: { in: ids }, status: 'awaiting_action' } })) === ids.length, timeoutMs, 'every request answered');
   const tasks = await h.prisma.dsarTask.findMany({ where: { requestId: { in: ids } } });
   expect(tasks).toHaveLength(ids.length * Object.keys(EXPECTED).length);
   for (const t of tasks) expect({ system: t.system, status: t.status, outcome: t.outcome }).toEqual({ system: t.system, status: 'done', outcome: EXPECTED[t.system] });
   const ended = await h.prisma.auditEvent.groupBy({ by: ['taskId'], where: { requestId: { in: ids }, action: 'task_ended' }, _count: { _all: true } });
   expect(ended).toHaveLength(tasks.length);
   expect(ended.every((e) => e._count._all === 1)).toBe(true);
+  vendorSchedulesRun(fakes);
+  pardotRecycleBinEmptied(fakes);
+  for (const id of ids) expect(await completeOpenActions(h, id)).toBe(1);
+  await waitFor(async () => (await h.prisma.dsarRequest.count({ where: { id: { in: ids }, status: 'completed' } })) === ids.length, timeoutMs, 'every request completed');
   const completed = await h.prisma.auditEvent.count({ where: { requestId: { in: ids }, action: 'completed' } });
   expect(completed).toBe(ids.length);
-  fakes.amplitude.runDeletionJobs();
-  fakes.sendgrid.completeJobs();
+  // Exactly two answers each: "being completed by our staff", then "complete".
+  expect(await h.prisma.outboundMail.count({ where: { requestId: { in: ids }, kind: 'result', status: 'sent' } })).toBe(ids.length * 2);
   for (const p of people) expect(traces(fakes, p.email, p.userId)).toEqual(NOTHING);
 }
 
@@ -98,6 +108,11 @@ describe('worker crashes', () => {
     await assertAllDone(h, ids, people);
     b.child.kill('SIGTERM');
     await b.exited;
+    // The worker processes logged at 'log' level: no subject's data, no secret, in any line.
+    const values: [string, string][] = people.flatMap((p) => [['e-mail', p.email], ['user id', p.userId]] as [string, string][]);
+    values.push(['IP address', '203.0.113.7'], ['name', 'Tolerant'], ['officer key', h.officerKey], ...Object.entries(fakes.env).filter(([k]) => /(KEY|SECRET|TOKEN)$/.test(k)));
+    expect(leaksIn([...a.output, ...b.output], values)).toEqual([]);
+    expect(b.output.join('')).toMatch(/planned across|Request .* (completed|awaiting_action)/);
   }, 180_000);
 
   test('SIGTERM: the worker finishes its active jobs before it exits, then another takes the rest', async () => {

@@ -111,7 +111,7 @@ describe('logs carry no personal data and no secrets', () => {
         fakes.amplitude.runDeletionJobs();
         fakes.sendgrid.completeJobs();
         const r = await get(hh, `/v1/admin/requests/${id}`, officer(hh));
-        return ['completed', 'failed'].includes(r.body?.status) ? r.body : undefined;
+        return ['completed', 'failed', 'awaiting_action'].includes(r.body?.status) ? r.body : undefined;
       }, 60_000, `request ${id} to settle`);
 
     async function run(type: 'access' | 'erasure', beforeVerify: () => void) {
@@ -153,6 +153,11 @@ describe('logs carry no personal data and no secrets', () => {
     // Fakes sharing a registry (Salesforce → Pardot, Entra → Azure) list the same tokens: once each.
     const issued = [...new Set(fakes.all.flatMap((f) => f.tokens.issued()))];
 
+    // The report link (its token is a secret), and what only the product's database holds.
+    const reportMail = await hh.smtp.waitFor(email, (m) => m.subject === 'Your personal data: access report');
+    const reportToken = /\/v1\/reports\/[0-9a-f-]{36}\?token=([A-Za-z0-9_-]+)/.exec(reportMail.text)![1]!;
+    const invoice = await hh.prisma.invoice.findFirstOrThrow({ where: { billingName: `${person.firstName} ${person.lastName}` } });
+
     await hh.stop();
     stopped = true;
 
@@ -168,6 +173,11 @@ describe('logs carry no personal data and no secrets', () => {
       ['national phone number', '020 7946 0321'],
       ['company', person.company],
       ['product user id', userId],
+      ['IP address', '203.0.113.7'],
+      ['billing address', '12 Analytical Row'],
+      ['payer id', invoice.payerId],
+      ['invoice number', invoice.number],
+      ['report link token', reportToken],
       ['officer API key', hh.officerKey],
       ['wrong officer key', wrongKey],
       ...tokens.map((t, i) => [`verification token ${i + 1}`, t] as [string, string]),

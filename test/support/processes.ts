@@ -52,3 +52,12 @@ export async function startRedis(port: number): Promise<Proc> {
   }
   return p;
 }
+
+/**
+ * Lines of a process's output that contain any of `values` (personal data, secrets): the log rule
+ * holds for the worker processes the fault tests start too.
+ */
+export function leaksIn(output: string[], values: [what: string, value: string][]): string[] {
+  const lines = output.join('').split('\n');
+  return values.flatMap(([what, value]) => lines.filter((l) => value && l.toLowerCase().includes(value.toLowerCase())).map((l) => `${what}: ${l.slice(0, 200)}`));
+}

@@ -194,9 +194,14 @@ export class SalesforceFake extends FakeVendorServer {
   }
 
   protected tooManyRequests(): FakeResponse {
-    // Salesforce signals API limits with 403 REQUEST_LIMIT_EXCEEDED, not 429 (no reset header).
-    return sfError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    // Salesforce signals API limits with 403 REQUEST_LIMIT_EXCEEDED, not 429 (no reset header). A burst
+    // over a rate or concurrency limit (what the base class enforces) is the concurrent-requests
+    // limit; the org's daily allocation ("TotalRequests Limit exceeded") is `dailyLimitReached`.
+    return sfError(403, 'REQUEST_LIMIT_EXCEEDED', this.dailyLimitReached ? 'TotalRequests Limit exceeded.' : 'ConcurrentPerOrgLongTxn Limit exceeded');
   }
+
+  /** When set, limit answers say the org's daily API allocation is used up. */
+  dailyLimitReached = false;
 
   // ---- HTTP ----
 

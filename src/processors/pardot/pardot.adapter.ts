@@ -52,8 +52,13 @@ export function mapPardotError(status: number, body: unknown, base: DataSystemEr
   if (status === 400 && typeof oauth === 'string' && /^(invalid_client|invalid_client_id|invalid_grant|unauthorized_client)$/.test(oauth)) {
     return new DataSystemError('auth', base.message, undefined, status);
   }
-  const sf = Array.isArray(body) ? (body[0] as { errorCode?: unknown } | undefined)?.errorCode : undefined;
-  if (sf === 'REQUEST_LIMIT_EXCEEDED') return new DataSystemError('rate_limited', `${base.message}: Salesforce API limit`, 60_000, status);
+  const sf = Array.isArray(body) ? (body[0] as { errorCode?: unknown; message?: unknown } | undefined) : undefined;
+  if (sf?.errorCode === 'REQUEST_LIMIT_EXCEEDED') {
+    // The org's daily allocation ("TotalRequests Limit exceeded") comes back the next day; anything
+    // else under this code (concurrent long requests) clears within seconds.
+    const daily = typeof sf.message === 'string' && /TotalRequests/i.test(sf.message);
+    return new DataSystemError('rate_limited', `${base.message}: Salesforce ${daily ? 'daily API allocation used' : 'API limit'}`, daily ? msToNextUtcDay() : 5_000, status);
+  }
   return undefined;
 }
 
