@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { audit } from '../audit/audit.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -63,22 +64,34 @@ export class TaskRunnerService {
   ) {}
 
   async run(taskId: string, info: AttemptInfo): Promise<RunOutcome> {
-    // One statement claims the task (queued/running → running, one more attempt) and reads what
-    // the run needs. Ended tasks, tasks handed over to vendor-job checks, and requests no longer in
-    // progress match nothing: a duplicate delivery does nothing.
+    // One statement claims the task (queued → running, or a running task whose run stopped renewing
+    // its lease), with a token of this run and a lease, and reads what the run needs. Ended tasks,
+    // tasks handed over to vendor-job checks, and requests no longer in progress match nothing.
+    const token = randomUUID();
+    const leaseMs = this.config.jobLockMs;
     const rows = await this.prisma.sql<ClaimedRow>(
       `UPDATE dsar_tasks t
           SET status = 'running', attempts = t.attempts + 1, started_at = COALESCE(t.started_at, now()),
-              next_retry_at = NULL, updated_at = now()
+              next_retry_at = NULL, updated_at = now(), claim_token = $2::uuid,
+              lease_until = now() + ($3::int * interval '1 millisecond')
          FROM dsar_requests r
         WHERE t.id = $1::uuid AND r.id = t.request_id AND r.status = 'in_progress'
-          AND t.status IN ('queued', 'running')
+          AND (t.status = 'queued' OR (t.status = 'running' AND (t.lease_until IS NULL OR t.lease_until < now())))
     RETURNING t.id, t.system, t.attempts, t.auto_retries, t.refs, r.id AS request_id, r.type::text AS type,
               r.email, r.subject_identifiers, r.received_at, r.due_at`,
-      [taskId],
+      [taskId, token, leaseMs],
     );
     const claimed = rows[0];
-    if (!claimed) return 'already_ended';
+    if (!claimed) {
+      // Another run holds it (a redelivered job while the first still runs): look again once its
+      // lease has had time to lapse or the task has ended, without spending an attempt.
+      const [held] = await this.prisma.sql<{ ms: number }>(
+        `SELECT GREATEST(0, EXTRACT(EPOCH FROM (lease_until - now())) * 1000)::int AS ms FROM dsar_tasks WHERE id = $1::uuid AND status = 'running' AND lease_until >= now()`,
+        [taskId],
+      );
+      if (held) throw new TaskDeferred(held.ms + 500);
+      return 'already_ended';
+    }
     const task: TaskState = {
       id: claimed.id,
       requestId: claimed.request_id,
@@ -87,9 +100,29 @@ export class TaskRunnerService {
       autoRetries: claimed.auto_retries,
       refs: claimed.refs,
       dueAt: claimed.due_at,
+      claimToken: token,
     };
     const request = { type: claimed.type, email: claimed.email ?? '', subjectIdentifiers: claimed.subject_identifiers, receivedAt: claimed.received_at };
+    // The lease is renewed while this run lasts (a long wait for a vendor's slot included).
+    const heartbeat = setInterval(() => {
+      void this.prisma
+        .sql(`UPDATE dsar_tasks SET lease_until = now() + ($3::int * interval '1 millisecond'), updated_at = now() WHERE id = $1::uuid AND claim_token = $2::uuid AND status = 'running'`, [taskId, token, leaseMs])
+        .catch(() => undefined);
+    }, Math.max(200, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
+    try {
+      return await this.runClaimed(task, request, info);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
 
+  private async runClaimed(
+    task: TaskState,
+    request: { type: 'access' | 'erasure'; email: string; subjectIdentifiers: unknown; receivedAt: Date },
+    info: AttemptInfo,
+  ): Promise<RunOutcome> {
+    const taskId = task.id;
     const system = this.registry.get(task.system);
     if (!system) {
       await this.end(task, 'failed', { outcome: 'failed', failure: { kind: 'permanent', message: 'No data system is registered under this key' } });
@@ -107,7 +140,7 @@ export class TaskRunnerService {
         request.type === 'access' ? await system.access(ctx) : await system.erase(ctx);
       const job = 'vendorJob' in result ? result.vendorJob : undefined;
       if (result.outcome === 'scheduled' && job && system.checkErasure && this.config.vendorJobMaxWaitMs > 0) {
-        await this.wait(taskId, result);
+        await this.wait(taskId, result, task.claimToken!);
         return 'waiting';
       }
       await this.end(task, 'done', { outcome: result.outcome, result, officerActions: result.officerActions });
@@ -115,17 +148,17 @@ export class TaskRunnerService {
     } catch (err) {
       if (info.signal.aborted) {
         // The worker is shutting down: back to the lane, nothing spent (progress is in the refs).
-        await this.prisma.dsarTask.update({ where: { id: taskId }, data: { status: 'queued' } }).catch(() => undefined);
+        await this.release(task, {}).catch(() => undefined);
         throw new TaskDeferred(0);
       }
       const e = asSystemError(err);
       const message = `${e.kind}: ${e.message}`.slice(0, 500);
       if (e.kind === 'rate_limited' && task.attempts < this.config.taskAttempts + MAX_DEFERRALS) {
-        await this.prisma.dsarTask.update({ where: { id: taskId }, data: { status: 'queued', lastError: message, failureKind: e.kind } });
+        await this.release(task, { lastError: message, failureKind: e.kind });
         throw new TaskDeferred(e.retryAfterMs ?? this.config.taskBackoffMs);
       }
       if (e.retryable && info.willRetry) {
-        await this.prisma.dsarTask.update({ where: { id: taskId }, data: { status: 'queued', lastError: message, failureKind: e.kind } });
+        await this.release(task, { lastError: message, failureKind: e.kind });
         this.logger.warn(`Task ${taskId} (${task.system}) attempt ${info.attempt} failed (${e.kind}); will retry`);
         throw e;
       }
@@ -135,11 +168,19 @@ export class TaskRunnerService {
     }
   }
 
+  /** Back to queued for the next delivery, if this run still holds the task. */
+  private async release(task: TaskState, data: { lastError?: string; failureKind?: string }): Promise<void> {
+    await this.prisma.dsarTask.updateMany({
+      where: { id: task.id, status: 'running', claimToken: task.claimToken ?? null },
+      data: { status: 'queued', claimToken: null, leaseUntil: null, ...data },
+    });
+  }
+
   /** Follows an asynchronous vendor job: done → erased; failed → task failed; pending → check later. */
   async check(taskId: string, signal: AbortSignal): Promise<void> {
     const row = await this.prisma.dsarTask.findUnique({ where: { id: taskId }, include: { request: true } });
     if (!row || row.status !== 'waiting') return;
-    const task: TaskState = { ...row, dueAt: row.request.dueAt };
+    const task: TaskState = { ...row, dueAt: row.request.dueAt, claimToken: undefined };
     const system = this.registry.get(task.system);
     const result = row.result as unknown as ErasureResult | null;
     const job = result?.vendorJob;
@@ -196,9 +237,11 @@ export class TaskRunnerService {
     });
   }
 
-  private async wait(taskId: string, result: ErasureResult): Promise<void> {
+  private async wait(taskId: string, result: ErasureResult, claimToken: string): Promise<void> {
     const now = new Date();
     await this.prisma.$transaction(async (tx) => {
+      const held = await tx.dsarTask.updateMany({ where: { id: taskId, claimToken, status: 'running' }, data: { claimToken: null, leaseUntil: null } });
+      if (held.count === 0) return; // another run holds or ended it
       const task = await tx.dsarTask.update({
         where: { id: taskId },
         data: {
@@ -280,8 +323,9 @@ export class TaskRunnerService {
          UPDATE dsar_tasks
             SET status = $2::task_status, outcome = $3, last_error = $4, failure_kind = $5,
                 result = COALESCE($6::jsonb, result), finished_at = $7, next_retry_at = $8,
-                next_check_at = NULL, updated_at = $7
+                next_check_at = NULL, updated_at = $7, claim_token = NULL, lease_until = NULL
           WHERE id = $1::uuid AND status NOT IN ('done', 'skipped', 'failed', 'cancelled')
+            AND ($11::uuid IS NULL OR claim_token = $11::uuid)
       RETURNING id, request_id, system, (SELECT status::text FROM dsar_tasks o WHERE o.id = $1::uuid) AS from_status
        ), acts AS (
          INSERT INTO officer_actions (id, request_id, task_id, system, kind, status, instructions, due_at, outcome_when_done, created_at)
@@ -292,7 +336,7 @@ export class TaskRunnerService {
        INSERT INTO audit_events (request_id, task_id, actor, action, from_status, to_status, details, created_at)
        SELECT request_id, id, 'system', 'task_ended', from_status, $2, $9::jsonb, $7 FROM ended
        RETURNING task_id AS id`,
-      [task.id, status, e.outcome, e.failure?.message ?? null, e.failure?.kind ?? null, result, now, nextRetryAt, details, JSON.stringify(actions)],
+      [task.id, status, e.outcome, e.failure?.message ?? null, e.failure?.kind ?? null, result, now, nextRetryAt, details, JSON.stringify(actions), task.claimToken ?? null],
     );
     if (ended.length === 0) return;
     const [state] = await this.prisma.sql<{ round: number; open: string }>(
@@ -313,6 +357,8 @@ interface TaskState {
   autoRetries: number;
   refs: unknown;
   dueAt?: Date;
+  /** The claim of the run ending it (none for vendor-job checks, which run on waiting tasks). */
+  claimToken?: string;
 }
 
 interface ClaimedRow {

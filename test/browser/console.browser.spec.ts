@@ -102,6 +102,9 @@ describe('an officer, in the console', () => {
     fakes.intercom.failNext(100_000, 503);
     failedId = await submitVerified(h, 'erasure', subjectEmail);
     await waitForStatus(h, failedId, ['failed']);
+    // Two days left: at risk, and first among failed requests (oldest deadline first) whatever else
+    // the shared test database holds.
+    await h.prisma.dsarRequest.update({ where: { id: failedId }, data: { dueAt: new Date(Date.now() + 2 * 86_400_000) } });
     page = await browser.newPage();
     await signIn(page);
   }, 60_000);
@@ -109,7 +112,11 @@ describe('an officer, in the console', () => {
     await page?.close();
   });
 
-  test('finds the request in the list by its id, and opens it', async () => {
+  test('filters the list to failed requests, finds the request by its id, and opens it', async () => {
+    // Other suites' requests share this database: the filter narrows the list to failed ones.
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/\/console\?.*status=failed/);
     expect(await page.textContent('main')).toContain(failedId);
     await shot(page, 'console-list');
     await page.getByLabel('Find by request id').fill(failedId);
