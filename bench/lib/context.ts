@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { seedSubject, type VendorFakes } from '../../src/demo/fakes/index.js';
+import { DEFAULT_LIMITS } from '../../src/processors/http/vendor-limiter.js';
 import type { SmtpCatcher } from '../../test/support/smtp.js';
 import type { Subject } from './db.js';
 
@@ -16,6 +18,9 @@ export interface BenchArgs {
   scaling: number[];
   twoWorkersN: number;
   limitedN: number;
+  accessN: number;
+  accessRuns: number;
+  amplitudeEvents: number;
   duration: number;
   warmup: number;
   connections: number;
@@ -44,12 +49,16 @@ export const CHILD = {
   baselineApi: fileURLToPath(new URL('../children/baseline-api.js', import.meta.url)),
   worker: fileURLToPath(new URL('../children/worker.js', import.meta.url)),
   baselineWorker: fileURLToPath(new URL('../children/baseline-worker.js', import.meta.url)),
+  bareMailer: fileURLToPath(new URL('../children/bare-mailer.js', import.meta.url)),
 };
 
+/** The env name of a limiter bucket ('amplitude:deletions' → RATE_LIMIT_AMPLITUDE_DELETIONS). */
+export const limitEnvName = (bucket: string) => `RATE_LIMIT_${bucket.replace(/[-:]/g, '_').toUpperCase()}`;
+
 /** Every outbound limiter bucket of the service (src/processors/http/vendor-limiter.ts) switched off. */
-export const UNLIMITED_VENDORS: Record<string, string> = Object.fromEntries(
-  ['AUTH0', 'INTERCOM', 'AMPLITUDE', 'AMPLITUDE_DELETIONS', 'HOTJAR', 'PARDOT', 'SENDGRID', 'INLINE_MANUAL'].map((v) => [`RATE_LIMIT_${v}`, 'off']),
-);
+export const UNLIMITED_VENDORS: Record<string, string> = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((b) => [limitEnvName(b), 'off']));
+
+const OFFICER_KEY = randomBytes(24).toString('base64url');
 
 export function newPrefix(ctx: BenchContext, what: string): string {
   const p = `bench-${ctx.runId}-${what}-${randomUUID().slice(0, 6)}`;
@@ -60,7 +69,7 @@ export function newPrefix(ctx: BenchContext, what: string): string {
 /** Environment of our API and worker children. */
 export function serviceEnv(ctx: BenchContext, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   const passThrough = Object.fromEntries(
-    Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(PATH|HOME|TZ|LANG)$/.test(k)),
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(PATH|HOME|TZ|LANG|DATABASE_POOL_SIZE|SMTP_MAX_CONNECTIONS|BENCH_SNAPSHOT_RSS_MB|BENCH_SNAPSHOT_PATH|NODE_OPTIONS)$/.test(k)),
   ) as Record<string, string>;
   return {
     ...passThrough,
@@ -70,6 +79,12 @@ export function serviceEnv(ctx: BenchContext, prefix: string, extra: Record<stri
     SMTP_URL: ctx.smtp.url,
     MAIL_FROM: 'Privacy Team <privacy@bench.local>',
     PUBLIC_BASE_URL: 'http://dsar.bench.local',
+    // What production requires: the controller's identity for reports, and a real officer key.
+    CONTROLLER_NAME: 'Bench Ltd',
+    CONTROLLER_CONTACT: 'privacy@bench.local',
+    DPO_CONTACT: 'dpo@bench.local',
+    SUPERVISORY_AUTHORITY: 'Bench Data Protection Authority',
+    OFFICER_API_KEY: OFFICER_KEY,
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(ctx.args.concurrency),
     LOG_LEVEL: ctx.args.logLevel,
@@ -104,11 +119,17 @@ export async function deletePrefix(ctx: BenchContext, prefix: string): Promise<n
 }
 
 /** Empties the fakes (store, logs, limits, tokens) and seeds every subject at every vendor. */
-export function seedFakes(ctx: BenchContext, list: Subject[]): void {
+export function seedFakes(ctx: BenchContext, list: Subject[], opts: { amplitudeEvents?: number } = {}): void {
   ctx.fakes.reset();
   for (const s of list) {
-    seedSubject(ctx.fakes, { email: s.email, userId: s.userId, firstName: 'Bench', lastName: 'Subject', country: 'PT', company: 'Bench Ltd' });
+    seedSubject(ctx.fakes, { email: s.email, userId: s.userId, firstName: 'Bench', lastName: 'Subject', country: 'PT', company: 'Bench Ltd', ...opts });
   }
+}
+
+/** min, median and max of the runs' values (NaNs left out). */
+export function spread(xs: number[]): { min: number; median: number; max: number } {
+  const v = xs.filter((x) => Number.isFinite(x));
+  return { min: v.length ? Math.min(...v) : NaN, median: median(v), max: v.length ? Math.max(...v) : NaN };
 }
 
 export function median(xs: number[]): number {

@@ -55,18 +55,20 @@ async function insertAccounts(pool: pg.Pool, tag: string, n: number): Promise<vo
   );
 }
 
-/** N erasure requests already verified (what POST /verify leaves behind), for subjects with accounts. */
-export async function insertVerifiedErasures(pool: pg.Pool, tag: string, n: number): Promise<string[]> {
+/** N requests already verified (what POST /verify leaves behind), for subjects with accounts. */
+export async function insertVerifiedRequests(pool: pg.Pool, tag: string, n: number, type: 'access' | 'erasure' = 'erasure'): Promise<string[]> {
   await insertAccounts(pool, tag, n);
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO dsar_requests (id, type, status, email, open_key, received_at, due_at, verified_at, updated_at)
-     SELECT gen_random_uuid(), 'erasure', 'verified', e, 'erasure:' || e, now(), now() + interval '1 month', now(), now()
+     SELECT gen_random_uuid(), $3::request_type, 'verified', e, $3 || ':' || e, now(), now() + interval '1 month', now(), now()
      FROM (SELECT 'bench-' || $1 || '-' || g || '@example.com' AS e FROM generate_series(1, $2::int) g) s
      RETURNING id`,
-    [tag, n],
+    [tag, n, type],
   );
   return rows.map((r) => r.id);
 }
+
+export const insertVerifiedErasures = (pool: pg.Pool, tag: string, n: number) => insertVerifiedRequests(pool, tag, n, 'erasure');
 
 export interface BaselineRow {
   taskId: string;

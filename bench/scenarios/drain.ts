@@ -5,15 +5,26 @@ import { loadavg } from 'node:os';
 import type { QueryCounts } from '../lib/count-queries.js';
 import { emptyTables, insertPlannedErasures, insertVerifiedErasures, requestCounts, subjects, taskCounts, waitUntil } from '../lib/db.js';
 import { Child } from '../lib/ipc.js';
-import { CHILD, deletePrefix, log, newPrefix, seedFakes, serviceEnv, type BenchContext } from '../lib/context.js';
+import { CHILD, deletePrefix, limitEnvName, log, newPrefix, seedFakes, serviceEnv, type BenchContext } from '../lib/context.js';
 import type { FakeVendorServer } from '../../src/demo/fakes/index.js';
 import { JOB, REQUESTS_QUEUE, jobId, requestJobOptions } from '../../src/queues/queues.js';
 
-export const SYSTEMS = ['product-db', 'auth0', 'amplitude', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual'];
+export const SYSTEMS = ['product-db', 'auth0', 'amplitude', 'azure-app-insights', 'hotjar', 'intercom', 'pardot', 'sendgrid', 'inline-manual'];
 
+/** Which fake serves a limiter bucket of the service. */
+export type FakeKey = 'auth0' | 'intercom' | 'amplitude' | 'hotjar' | 'pardot' | 'salesforce' | 'sendgrid' | 'inlineManual' | 'appInsights' | 'azureManagement';
+
+/**
+ * One limit of the vendor-limited drain: the service's limiter bucket (src/processors/http/
+ * vendor-limiter.ts, env RATE_LIMIT_<BUCKET>) and the same limit enforced by the fake on the
+ * group of endpoints that bucket covers.
+ */
 export interface VendorLimit {
-  /** Env name suffix: RATE_LIMIT_<VENDOR>. */
+  /** The service's bucket: 'auth0', 'amplitude:deletions' … */
   vendor: string;
+  fake: FakeKey;
+  /** The fake's limit group (`limitGroup`) for the bucket's calls. */
+  group: string;
   perSecond?: number;
   maxConcurrent?: number;
   /** Added latency per call (ms), so that a concurrency limit bounds the rate. */
@@ -23,6 +34,8 @@ export interface VendorLimit {
 export interface VendorFigures {
   vendor: string;
   limit: string;
+  /** The least time the bucket's accepted calls need at its limit (s). */
+  lowerBoundSec: number;
   calls: number;
   accepted: number;
   rateLimited: number;
@@ -47,53 +60,50 @@ export interface DrainFigures {
   txPerTask: number;
   topQueriesPerTask: [string, number][];
   peakRssMb: number[];
+  /** Our worker(s): memoryUsage() at the highest RSS sampled (MB). */
+  memoryAtPeak?: Record<string, number>[];
   vendorCallsPerTask: number;
   /** Mean PostgreSQL sessions of the bench database, sampled during the drain, by state. */
   pgSessions: { lockWait: number; active: number; idleInTx: number; samples: number };
   /** 1-minute load average at the start and the end (other work on the machine shows here). */
   loadAvg: [number, number];
   vendors?: VendorFigures[];
+  /** 429s sent by any fake during the drain. */
+  all429: number;
 }
 
-const fakeOf = (ctx: BenchContext): Record<string, FakeVendorServer> => ({
-  AUTH0: ctx.fakes.auth0,
-  INTERCOM: ctx.fakes.intercom,
-  AMPLITUDE: ctx.fakes.amplitude,
-  HOTJAR: ctx.fakes.hotjar,
-  PARDOT: ctx.fakes.pardot,
-  SENDGRID: ctx.fakes.sendgrid,
-  INLINE_MANUAL: ctx.fakes.inlineManual,
-});
-
-export function limitText(l: VendorLimit): string {
+export function limitText(l: Pick<VendorLimit, 'perSecond' | 'maxConcurrent'>): string {
   return l.perSecond !== undefined ? `${l.perSecond}/s` : `${l.maxConcurrent}c`;
 }
 
 function applyLimits(ctx: BenchContext, limits: VendorLimit[]): void {
-  const fakes = fakeOf(ctx);
   for (const l of limits) {
-    const f = fakes[l.vendor]!;
-    f.setRateLimit({ perSecond: l.perSecond, maxConcurrent: l.maxConcurrent });
+    const f: FakeVendorServer = ctx.fakes[l.fake];
+    f.setRateLimit({ perSecond: l.perSecond, maxConcurrent: l.maxConcurrent }, l.group);
     if (l.latencyMs) f.slowNext(1e12, l.latencyMs);
   }
 }
 
 function vendorFigures(ctx: BenchContext, n: number, limits: VendorLimit[]): VendorFigures[] {
-  const fakes = fakeOf(ctx);
   return limits.map((l) => {
-    const f = fakes[l.vendor]!;
-    const ok = f.log.filter((r) => r.status !== 429);
-    const first = f.log[0]?.at ?? 0;
+    const f: FakeVendorServer = ctx.fakes[l.fake];
+    const mine = f.log.filter((r) => f.limitGroup(r.method, r.path) === l.group);
+    const ok = mine.filter((r) => r.status !== 429);
+    const first = mine[0]?.at ?? 0;
     const last = ok.length ? ok[ok.length - 1]!.at : first;
     const windowSec = Math.max(0.001, (last - first) / 1000);
     const achieved = ok.length > 1 ? (ok.length - 1) / windowSec : 0;
     const allowed = l.perSecond ?? (l.maxConcurrent! * 1000) / (l.latencyMs ?? 1);
+    // A rate: the first call is free, each further one needs 1/rate. Concurrency: every call
+    // holds a slot for the fake's latency.
+    const lowerBoundSec = l.perSecond !== undefined ? Math.max(0, ok.length - 1) / l.perSecond : (ok.length * (l.latencyMs ?? 0)) / 1000 / l.maxConcurrent!;
     return {
       vendor: l.vendor,
       limit: limitText(l) + (l.latencyMs ? ` @${l.latencyMs}ms` : ''),
-      calls: f.log.length,
+      lowerBoundSec,
+      calls: mine.length,
       accepted: ok.length,
-      rateLimited: f.rateLimited,
+      rateLimited: mine.length - ok.length,
       callsPerSubject: ok.length / n,
       windowSec,
       achievedPerSec: achieved,
@@ -122,7 +132,7 @@ function perTask(counts: QueryCounts[], tasks: number): { q: number; tx: number;
 /** Our service: plan jobs enqueued for N verified erasures, drained by `workers` worker processes. */
 export async function drainOurs(
   ctx: BenchContext,
-  opts: { n: number; workers?: number; limits?: VendorLimit[]; label: string },
+  opts: { n: number; workers?: number; limits?: VendorLimit[]; label: string; env?: Record<string, string> },
 ): Promise<DrainFigures> {
   const { n } = opts;
   const workers = opts.workers ?? 1;
@@ -135,16 +145,8 @@ export async function drainOurs(
 
   const prefix = newPrefix(ctx, opts.label);
   const limitEnv: Record<string, string> = {};
-  for (const l of opts.limits ?? []) {
-    limitEnv[`RATE_LIMIT_${l.vendor}`] = limitText(l);
-    // The fake limits all of a vendor's calls together; the service has a separate bucket for
-    // Amplitude deletions. An Amplitude erasure is one deletion call (no usersearch), so the
-    // deletions bucket gets the whole limit.
-    if (l.vendor === 'AMPLITUDE' && l.perSecond !== undefined) {
-      limitEnv.RATE_LIMIT_AMPLITUDE_DELETIONS = `${l.perSecond}/s`;
-    }
-  }
-  const env = serviceEnv(ctx, prefix, limitEnv);
+  for (const l of opts.limits ?? []) limitEnv[limitEnvName(l.vendor)] = limitText(l);
+  const env = serviceEnv(ctx, prefix, { ...limitEnv, ...opts.env });
   log(`${opts.label}: ours, N=${n} (${n * SYSTEMS.length} tasks), ${workers} worker process(es) × concurrency ${ctx.args.concurrency}`);
   const children = await Promise.all(
     Array.from({ length: workers }, () => Child.start(CHILD.worker, { env, cpuProfDir: ctx.args.cpuProf ? ctx.profileDir : undefined, showStdout: process.env.BENCH_SHOW_STDOUT === '1' })),
@@ -155,6 +157,7 @@ export async function drainOurs(
   const queue = new Queue(REQUESTS_QUEUE, { connection: { url: ctx.redisUrl, maxRetriesPerRequest: null }, prefix });
   const sampler = samplePg(ctx);
   const load0 = loadavg()[0]!;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < ids.length; i += 500) {
     await queue.addBulk(
@@ -168,17 +171,24 @@ export async function drainOurs(
   let counts: Record<string, number> = {};
   const finished = await waitUntil(async () => {
     counts = await requestCounts(ctx.pool);
-    return (counts.completed ?? 0) + (counts.failed ?? 0) >= n;
+    // Ended: answered (completed), some system to retry (failed), or answered with an officer's
+    // step left (awaiting_action: Pardot's recycle bin after an erasure).
+    return (counts.completed ?? 0) + (counts.failed ?? 0) + (counts.awaiting_action ?? 0) >= n;
   }, ctx.args.timeoutSec * 1000, 100);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  log(`${opts.label}: bench process (fakes, SMTP, poller) CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)} % of one core over ${seconds.toFixed(1)} s`);
   const pgSessions = await sampler.stop();
 
-  const stats = await Promise.all(children.map((c) => c.request<{ queries: QueryCounts }>('stats')));
+  if (process.env.BENCH_HEAP_SNAPSHOT) await children[0]!.request('heapSnapshot', { path: `${process.env.BENCH_HEAP_SNAPSHOT}-${opts.label}.heapsnapshot` });
+  const stats = await Promise.all(children.map((c) => c.request<{ queries: QueryCounts; atPeakMb?: Record<string, number> }>('stats')));
+  const memoryAtPeak = stats.map((s) => s.atPeakMb ?? {});
   const peakRssMb = children.map((c) => c.peakRssMb());
   const tc = await taskCounts(ctx.pool);
   const tasks = (tc.done ?? 0) + (tc.failed ?? 0) + (tc.skipped ?? 0);
   const calls = totalVendorCalls(ctx) - callsBefore;
   const vendors = opts.limits ? vendorFigures(ctx, n, opts.limits) : undefined;
+  const all429 = ctx.fakes.all.reduce((s, f) => s + f.rateLimited, 0);
   await Promise.all(children.map((c) => c.stop()));
   await queue.close();
   await deletePrefix(ctx, prefix);
@@ -191,15 +201,17 @@ export async function drainOurs(
     seconds,
     tasksPerSec: tasks / seconds,
     msPerTask: (seconds * 1000) / Math.max(1, tasks),
-    requestsCompleted: counts.completed ?? 0,
+    requestsCompleted: (counts.completed ?? 0) + (counts.awaiting_action ?? 0),
     requestsFailed: counts.failed ?? 0,
     timedOut: !finished,
     queriesPerTask: q.q,
     txPerTask: q.tx,
     topQueriesPerTask: q.top,
     peakRssMb,
+    memoryAtPeak,
     vendorCallsPerTask: calls / Math.max(1, tasks),
     vendors,
+    all429,
     pgSessions,
     loadAvg: [load0, loadavg()[0]!],
   };
@@ -275,6 +287,7 @@ export async function drainBaseline(ctx: BenchContext, opts: { n: number; label:
     topQueriesPerTask: q.top,
     peakRssMb: [peak],
     vendorCallsPerTask: calls / Math.max(1, tasks),
+    all429: ctx.fakes.all.reduce((s, f) => s + f.rateLimited, 0),
     pgSessions,
     loadAvg: [load0, loadavg()[0]!],
   };

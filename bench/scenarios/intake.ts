@@ -1,5 +1,8 @@
 // 1. Intake: POST /v1/requests with unique bodies at N connections, ours vs the bare baseline.
 import autocannon from 'autocannon';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { QueryCounts } from '../lib/count-queries.js';
 import { emptyTables, waitUntil } from '../lib/db.js';
 import { Child } from '../lib/ipc.js';
@@ -17,11 +20,26 @@ export interface IntakeFigures {
   apiPeakRssMb: number;
 }
 
+export interface MailFigures {
+  expected: number;
+  delivered: number;
+  /** First to last message accepted by the SMTP catcher. */
+  seconds: number;
+  perSec: number;
+}
+
 export interface IntakeRun {
   ours: IntakeFigures;
   baseline: IntakeFigures;
   throughputRatio: number;
-  mails?: { expected: number; delivered: number; seconds: number };
+  p99Ratio: number;
+  mails?: { ours: MailFigures; bare: MailFigures; ratio: number };
+}
+
+function mailFigures(ctx: BenchContext, expected: number): MailFigures {
+  const at = ctx.smtp.messages.map((m) => m.at);
+  const seconds = at.length > 1 ? (Math.max(...at) - Math.min(...at)) / 1000 : NaN;
+  return { expected, delivered: at.length, seconds, perSec: (at.length - 1) / seconds };
 }
 
 let seq = 0;
@@ -79,27 +97,39 @@ export async function runIntake(ctx: BenchContext, runNo: number, checkMails: bo
 
   let mails: IntakeRun['mails'];
   if (checkMails) {
+    // The burst's verification e-mails: our worker sends them (rate from the first to the last
+    // one the catcher accepted), then a bare pooled nodemailer sender sends the same messages.
     const { rows } = await ctx.pool.query<{ n: string }>("SELECT count(*) AS n FROM dsar_requests WHERE status = 'awaiting_verification'");
     const expected = Number(rows[0]!.n);
     ctx.smtp.messages.length = 0;
-    log(`intake run ${runNo}: draining ${expected} verification e-mails through a worker to the SMTP catcher`);
-    const t0 = Date.now();
+    log(`intake run ${runNo}: draining ${expected} verification e-mails through our worker to the SMTP catcher`);
     const worker = await Child.start(CHILD.worker, { env: serviceEnv(ctx, prefix) });
-    await waitUntil(async () => ctx.smtp.messages.length >= expected, ctx.args.timeoutSec * 1000, 500);
-    mails = { expected, delivered: ctx.smtp.messages.length, seconds: (Date.now() - t0) / 1000 };
+    await waitUntil(async () => ctx.smtp.messages.length >= expected, ctx.args.timeoutSec * 1000, 200);
+    const ours = mailFigures(ctx, expected);
     await worker.stop();
+    const file = join(tmpdir(), `bench-mails-${ctx.runId}-${runNo}.json`);
+    writeFileSync(file, JSON.stringify(ctx.smtp.messages.map(({ to, subject, text, html }) => ({ to, subject, text, html }))));
     ctx.smtp.messages.length = 0;
+    log(`intake run ${runNo}: the same ${ours.delivered} e-mails through a bare pooled sender`);
+    const bareMailer = await Child.start(CHILD.bareMailer, { env: serviceEnv(ctx, prefix, { MAILS_FILE: file }) });
+    await bareMailer.request('send');
+    await waitUntil(async () => ctx.smtp.messages.length >= ours.delivered, ctx.args.timeoutSec * 1000, 200);
+    const bare = mailFigures(ctx, ours.delivered);
+    await bareMailer.stop();
+    rmSync(file, { force: true });
+    ctx.smtp.messages.length = 0;
+    mails = { ours, bare, ratio: ours.perSec / bare.perSec };
   }
   await deletePrefix(ctx, prefix);
 
   await emptyTables(ctx.pool);
   log(`intake run ${runNo}: baseline`);
   const bare = await Child.start(CHILD.baselineApi, {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: ctx.databaseUrl, NODE_ENV: 'production' },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: ctx.databaseUrl, NODE_ENV: 'production', ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}) },
     cpuProfDir: profile,
   });
   const baseline = await measure(ctx, bare, `b${ctx.runId}${runNo}`);
   await bare.stop();
 
-  return { ours, baseline, throughputRatio: ours.requestsPerSec / baseline.requestsPerSec, mails };
+  return { ours, baseline, throughputRatio: ours.requestsPerSec / baseline.requestsPerSec, p99Ratio: ours.p99Ms / baseline.p99Ms, mails };
 }

@@ -18,6 +18,8 @@ export interface AppConfig {
   databaseUrl: string;
   redisUrl: string;
   smtpUrl: string;
+  /** Pooled SMTP connections the mail transport keeps open. */
+  smtpMaxConnections: number;
   mailFrom: string;
   publicBaseUrl: string;
   officerApiKey: string | undefined;
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ]),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     smtpUrl: url(env, 'SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
+    smtpMaxConnections: int(env, 'SMTP_MAX_CONNECTIONS', 5, 1, 100),
     mailFrom,
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', 'http://localhost:3000', ['http:', 'https:']).replace(
       /\/+$/,

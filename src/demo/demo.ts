@@ -6,12 +6,22 @@ import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { loadConfig, loadDotEnv } from '../config/config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { seedSubject, startVendorFakes } from './fakes/index.js';
+import { enforceDocumentedLimits, seedSubject, startVendorFakes } from './fakes/index.js';
 
 loadDotEnv();
 const config = loadConfig();
 const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
-const fakes = await startVendorFakes();
+// The fakes enforce each vendor's documented limits, and the service runs on its own defaults for
+// them: what the demo shows is what a real tenant would see (an access request at Amplitude waits
+// ~10 s between its calls; purges at Application Insights are 50 an hour and finish a minute later).
+const fakes = await startVendorFakes({ azureManagement: { purgesPerHour: 50, autoCompleteAfterMs: 60_000 } });
+enforceDocumentedLimits(fakes);
+const demoEnv: Record<string, string> = {
+  ...fakes.env,
+  // Erasures share a purge when they arrive within 5 s of each other (default 300 s); the 50/h pace stays.
+  APPINSIGHTS_PURGE_BATCH_SECONDS: '5',
+};
+delete demoEnv.RATE_LIMIT_AZURE_APP_INSIGHTS_PURGE;
 const accounts = await prisma.account.findMany({
   where: { email: { endsWith: '@example.com' } },
   select: { email: true, userId: true, firstName: true, lastName: true, phoneNumber: true, businessRole: true, businessType: true },
@@ -33,7 +43,7 @@ for (const a of accounts) {
 console.log(`[demo] vendor fakes running with ${accounts.length} demo subject(s): ${fakes.all.map((f) => f.name).join(', ')}`);
 
 const start = fileURLToPath(new URL('../../scripts/start.mjs', import.meta.url));
-const child = spawn(process.execPath, [start], { stdio: 'inherit', env: { ...process.env, ...fakes.env } });
+const child = spawn(process.execPath, [start], { stdio: 'inherit', env: { ...process.env, ...demoEnv } });
 const stop = () => child.kill('SIGTERM');
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

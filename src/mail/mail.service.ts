@@ -19,7 +19,9 @@ export class MailService implements OnModuleDestroy {
   private readonly transport: Transporter;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.transport = nodemailer.createTransport(config.smtpUrl, { pool: true, maxConnections: 3 } as never);
+    // Options in one object: createTransport(url, {...}) would take the second argument as message
+    // defaults and open a new connection per message.
+    this.transport = nodemailer.createTransport({ url: config.smtpUrl, pool: true, maxConnections: config.smtpMaxConnections });
   }
 
   async send(mail: OutgoingMail): Promise<void> {

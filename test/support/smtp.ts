@@ -9,6 +9,8 @@ export interface ReceivedMail {
   text: string;
   html: string;
   attachments: { filename?: string; contentType: string; content: Buffer }[];
+  /** When the server accepted it (epoch ms). */
+  at: number;
 }
 
 export class SmtpCatcher {
@@ -45,6 +47,7 @@ export class SmtpCatcher {
               text: m.text ?? '',
               html: typeof m.html === 'string' ? m.html : '',
               attachments: m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+              at: Date.now(),
             });
             const w = this.waiters;
             this.waiters = [];

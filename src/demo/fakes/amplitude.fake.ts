@@ -186,7 +186,7 @@ export class AmplitudeFake extends FakeVendorServer {
     this.dayOffset = 0;
   }
 
-  protected override limitGroup(_method: string, path: string): string {
+  override limitGroup(_method: string, path: string): string {
     if (path === '/api/2/usersearch' || path === '/api/2/useractivity') return 'dashboard';
     if (path.startsWith('/api/2/deletions/users')) return 'deletions';
     return 'default';

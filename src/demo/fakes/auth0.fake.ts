@@ -168,7 +168,7 @@ export class Auth0Fake extends FakeVendorServer {
   }
 
   // The Authentication API (token) and the Management API are limited separately.
-  protected override limitGroup(_method: string, path: string): string {
+  override limitGroup(_method: string, path: string): string {
     return path === '/oauth/token' ? 'authentication' : 'default';
   }
 

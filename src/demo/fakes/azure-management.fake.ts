@@ -156,7 +156,7 @@ export class AzureManagementFake extends FakeVendorServer {
     return this.purges.filter((p) => p.status === 'pending');
   }
 
-  protected override limitGroup(method: string, path: string): string {
+  override limitGroup(method: string, path: string): string {
     return method === 'POST' && /\/purge$/i.test(path) ? 'purge' : 'default';
   }
 

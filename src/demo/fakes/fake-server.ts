@@ -170,7 +170,7 @@ export abstract class FakeVendorServer {
    * Amplitude's usersearch/useractivity vs its deletions API). Decided from the method and path,
    * before the body is read. Default: one group, 'default'.
    */
-  protected limitGroup(_method: string, _path: string): string {
+  limitGroup(_method: string, _path: string): string {
     return 'default';
   }
 

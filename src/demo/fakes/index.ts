@@ -122,6 +122,21 @@ export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<V
   };
 }
 
+/**
+ * Every fake enforces its vendor's documented limit (vendors.md), as a real tenant would: Auth0's
+ * free-tenant 2 requests/s, Intercom's 10,000/min, Amplitude's 360 queries/hour and 10 concurrent
+ * (deletions 1/s), Hotjar's 3,000/min, Pardot's 5 concurrent requests, SendGrid's erasure API
+ * 100/min. Application Insights purges (50/h) are set when the fakes start (`purgesPerHour`).
+ */
+export function enforceDocumentedLimits(fakes: VendorFakes): void {
+  fakes.auth0.setRateLimit({ perSecond: 2 });
+  fakes.intercom.setRateLimit({ perMinute: 10_000 });
+  fakes.amplitude.enforceDocumentedLimits();
+  fakes.hotjar.setRateLimit({ perMinute: 3_000 });
+  fakes.pardot.enforceDocumentedLimits();
+  fakes.sendgrid.setRateLimit({ perMinute: 100 }, 'erasure');
+}
+
 // One Entra tenant whose tokens both Azure APIs check; the app registration reads the component
 // (Reader) and purges (Data Purger); the ARM resource is the workspace the component writes to.
 function azureFakes(opts: VendorFakesOptions) {

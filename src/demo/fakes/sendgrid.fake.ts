@@ -219,7 +219,7 @@ export class SendGridFake extends FakeVendorServer {
     this.erasureJobs.clear();
   }
 
-  protected override limitGroup(method: string, path: string): string {
+  override limitGroup(method: string, path: string): string {
     return method === 'POST' && path === ERASE ? 'erasure' : 'default';
   }
 
