@@ -70,3 +70,22 @@ export function ApiRedirect(description: string) {
 export function ApiId(name = 'id', description = 'The request id') {
   return ApiParam({ name, description, schema: { type: 'string', format: 'uuid' } });
 }
+
+/**
+ * The error answers of an HTML route: `html` statuses answer a page saying what went wrong, `json`
+ * ones the shared error shape (the body parser, the id check and the rate limiter run before the
+ * page); a status in both lists can be either.
+ */
+export function ApiPageErrors(html: [number, string][], json: number[]) {
+  const statuses = [...new Set([...html.map(([s]) => s), ...json])];
+  return applyDecorators(
+    ApiExtraModels(ApiErrorBody),
+    ...statuses.map((status) => {
+      const page = html.find(([s]) => s === status);
+      const content: Record<string, { schema: object }> = {};
+      if (page) content['text/html'] = { schema: { type: 'string' } };
+      if (json.includes(status)) content['application/json'] = { schema: { $ref: getSchemaPath(ApiErrorBody) } };
+      return ApiResponse({ status, description: [page?.[1], json.includes(status) ? WHY[status] : undefined].filter(Boolean).join('; or: '), content });
+    }),
+  );
+}
