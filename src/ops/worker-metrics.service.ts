@@ -3,6 +3,9 @@ import { Counter, Histogram } from 'prom-client';
 import { vendorCallChannel, type VendorCallEvent } from '../processors/http/vendor-http.js';
 import { newRegistry, statusClass } from './metrics.js';
 
+/** The vendor's name as adapters give it ("Inline Manual"), as a label value ("inline-manual"). */
+export const vendorLabel = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
 export interface JobReport {
   queue: string;
   job: string;
@@ -57,8 +60,9 @@ export class WorkerMetrics implements OnModuleInit, OnModuleDestroy {
   });
   private readonly onVendorCall = (message: unknown) => {
     const e = message as VendorCallEvent;
-    this.vendorDuration.observe({ vendor: e.vendor, status_class: statusClass(e.status, e.failure) }, e.durationMs / 1000);
-    if (e.status === 429) this.rateLimited.inc({ vendor: e.vendor });
+    const vendor = vendorLabel(e.vendor);
+    this.vendorDuration.observe({ vendor, status_class: statusClass(e.status, e.failure) }, e.durationMs / 1000);
+    if (e.status === 429) this.rateLimited.inc({ vendor });
   };
 
   onModuleInit(): void {
