@@ -22,7 +22,7 @@ import { ReportsController } from './reports/reports.controller.js';
 import { RequestsController } from './requests/requests.controller.js';
 import { SubjectPagesController } from './subject/subject-pages.controller.js';
 import { RequestsService } from './requests/requests.service.js';
-import { ApiMetrics } from './ops/api-metrics.service.js';
+import { allQueuesProvider, ApiMetrics } from './ops/api-metrics.service.js';
 import { HealthController } from './ops/health.controller.js';
 import { MetricsController } from './ops/metrics.controller.js';
 import { laneName } from './queues/queues.js';
@@ -51,6 +51,7 @@ export class AppModule implements NestModule {
         OfficerAuthGuard,
         RateLimitStore,
         ApiMetrics,
+        allQueuesProvider,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: validationPipe },
       ],

@@ -1,6 +1,5 @@
 import { getQueueToken } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, Logger, type Provider } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -24,6 +23,15 @@ export const DAYS_LEFT_BUCKETS = [
 
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'waiting-children'] as const;
 
+/** The request queue and every lane, as the API sees them (to count their jobs and show them). */
+export const ALL_QUEUES = Symbol('ALL_QUEUES');
+export const QUEUE_NAMES = [REQUESTS_QUEUE, ...SYSTEM_KEYS.map(laneName)];
+export const allQueuesProvider: Provider = {
+  provide: ALL_QUEUES,
+  useFactory: (...queues: Queue[]) => queues,
+  inject: QUEUE_NAMES.map((name) => getQueueToken(name)),
+};
+
 /**
  * The service's state for the API's /metrics, read from PostgreSQL and Redis when Prometheus
  * scrapes (a few grouped counts on indexed columns, and each queue's counts): requests by type
@@ -43,9 +51,19 @@ export class ApiMetrics {
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly moduleRef: ModuleRef,
+    @Inject(ALL_QUEUES) private readonly queues: Queue[],
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    // Queues report lost Redis connections as 'error' events (printed to stderr when nobody
+    // listens): one warning per queue every 30 s, naming no address. /health/ready says it too.
+    for (const queue of queues) {
+      let last = 0;
+      queue.on('error', (err: Error & { code?: string }) => {
+        if (Date.now() - last < 30_000) return;
+        last = Date.now();
+        this.logger.warn(`Queue ${queue.name}: Redis error (${err.code ?? err.name})`);
+      });
+    }
     const open = [...OPEN_STATUSES];
     this.gauge('dsar_requests', 'Requests by type and status (every request the database holds)', ['type', 'status'], async (g) => {
       for (const type of REQUEST_TYPES) for (const status of REQUEST_STATUSES) g.set({ type, status }, 0);
@@ -88,23 +106,18 @@ export class ApiMetrics {
       for (const r of rows) g.set({ system: r.system, overdue: String(r.overdue) }, r.n);
     });
     this.gauge('dsar_queue_jobs', 'Jobs per queue and state (waiting = the queue depth)', ['queue', 'state'], async (g) => {
-      for (const queue of this.queues()) {
+      for (const queue of this.queues) {
         const counts = await queue.getJobCounts(...QUEUE_STATES);
         for (const state of QUEUE_STATES) g.set({ queue: queue.name, state }, counts[state] ?? 0);
       }
     });
     this.gauge('dsar_queue_oldest_waiting_seconds', 'Age of the oldest job waiting in each queue (since it was added or last became due); 0 when none waits', ['queue'], async (g) => {
-      for (const queue of this.queues()) {
+      for (const queue of this.queues) {
         const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
         const readyAt = oldest ? Math.max(oldest.timestamp + (oldest.delay ?? 0), oldest.processedOn ?? 0) : Date.now();
         g.set({ queue: queue.name }, Math.max(0, (Date.now() - readyAt) / 1000));
       }
     });
-  }
-
-  /** The request queue and every lane (the queues Bull Board shows). */
-  queues(): Queue[] {
-    return [REQUESTS_QUEUE, ...SYSTEM_KEYS.map(laneName)].map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));
   }
 
   // Read on every scrape; series of a failed read are left out (and the failure counted) so that

@@ -55,6 +55,13 @@ async function prettyStream(): Promise<DestinationStream | undefined> {
 }
 
 /** The root logger of a process. `stream`: where lines go (tests); stdout otherwise. */
+// Never the raw objects (headers, URL, client address): only what says which call it was.
+const SERIALIZERS = {
+  err: errorForLog,
+  req: (req: IncomingMessage) => ({ method: req.method, route: routeOf(req) }),
+  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+};
+
 export async function createRootLogger(config: AppConfig, stream?: DestinationStream): Promise<Pino> {
   const destination = stream ?? (config.logFormat === 'pretty' ? await prettyStream() : undefined);
   return pino(
@@ -62,12 +69,7 @@ export async function createRootLogger(config: AppConfig, stream?: DestinationSt
       level: LEVELS[config.logLevel],
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
-      serializers: {
-        err: errorForLog,
-        // Never the raw objects (headers, URL, client address): only what says which call it was.
-        req: (req: { method?: string; raw?: IncomingMessage }) => ({ method: req.method, route: req.raw ? routeOf(req.raw) : undefined }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
+      serializers: SERIALIZERS,
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   );
@@ -86,13 +88,16 @@ export function loggerParams(logger: Pino): Params {
       res.setHeader('X-Request-Id', id);
       return id;
     },
+    // Ours as they are (pino-http would otherwise wrap them around pino's standard ones).
+    serializers: SERIALIZERS,
+    wrapSerializers: false,
     quietReqLogger: true,
     quietResLogger: true,
     customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? 'error' : QUIET.test(routeOf(req)) ? 'debug' : 'info'),
     customSuccessMessage: (req, res) => `${req.method} ${routeOf(req)} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${routeOf(req)} ${res.statusCode}`,
     customSuccessObject: (req, res, val: { responseTime?: number }) => ({ method: req.method, route: routeOf(req), statusCode: res.statusCode, durationMs: val.responseTime }),
-    customErrorObject: (req, res, err, val: { responseTime?: number }) => ({ method: req.method, route: routeOf(req), statusCode: res.statusCode, durationMs: val.responseTime, err: errorForLog(err) }),
+    customErrorObject: (req, res, err, val: { responseTime?: number }) => ({ method: req.method, route: routeOf(req), statusCode: res.statusCode, durationMs: val.responseTime, err }),
   };
   return { pinoHttp: http };
 }

@@ -46,7 +46,8 @@ export class QueueBoardAuth implements NestMiddleware {
       await auth.failures.failed(req);
       throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Unknown or revoked API key');
     }
-    if (req.method === 'GET' && req.accepts(['html', 'json']) === 'html') return res.redirect(303, '/console/login');
+    // A browser opening a page (it asks for text/html; the board's scripts and API calls do not).
+    if (req.method === 'GET' && /\btext\/html\b/.test(req.headers.accept ?? '')) return res.redirect(303, '/console/login');
     throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Sign in to the console, or send an officer API key as "Authorization: Bearer <key>"');
   }
 }
