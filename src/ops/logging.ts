@@ -48,7 +48,13 @@ export function errorForLog(err: unknown): { type: string; message?: string } {
 async function prettyStream(): Promise<DestinationStream | undefined> {
   try {
     const { default: pretty } = await import('pino-pretty');
-    return pretty({ colorize: !process.env.NO_COLOR && process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pretty({
+      colorize: !process.env.NO_COLOR && process.stdout.isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,context',
+      messageFormat: '{if context}[{context}] {end}{msg}',
+      singleLine: true,
+    });
   } catch {
     return undefined;
   }
