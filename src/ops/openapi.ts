@@ -2,6 +2,7 @@
 // /docs/openapi.json, and Swagger UI at /docs (its files come from swagger-ui-dist, served here:
 // nothing is loaded from a CDN).
 import type { INestApplication } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ApiErrorBody, CONSOLE_SESSION, METRICS_TOKEN, OFFICER_KEY } from '../common/api-docs.js';
 import { SESSION_COOKIE } from '../console/session.service.js';
@@ -16,11 +17,20 @@ Every error answer has the shape \`{ statusCode, error, message }\`. Public endp
 client address (429 with Retry-After). Officer endpoints take an officer API key as a bearer token; the console
 takes the session cookie its sign-in sets.`;
 
+/** The service's version, from package.json (next to dist/ in the image, at the root in the repository). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('DSAR fulfilment backend')
     .setDescription(DESCRIPTION)
-    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An officer API key (OFFICER_API_KEY, or issued with POST /v1/admin/keys)' }, OFFICER_KEY)
     .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The console session, set by POST /console/login' }, CONSOLE_SESSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' }, METRICS_TOKEN)

@@ -6,6 +6,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { officer, startHarness, submit, uniqueEmail, waitForStatus, type Harness } from '../support/harness.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -54,6 +55,8 @@ function documentedRoutes(): string[] {
 describe('the document', () => {
   test('is valid OpenAPI 3 (schema and every $ref)', async () => {
     expect(doc.openapi).toMatch(/^3\./);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(doc.info.version).toBe(pkg.version);
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
   });
 
