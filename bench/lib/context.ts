@@ -88,6 +88,8 @@ export function serviceEnv(ctx: BenchContext, prefix: string, extra: Record<stri
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(ctx.args.concurrency),
     LOG_LEVEL: ctx.args.logLevel,
+    // Several workers on one machine: no metrics port each (it would be taken by the first).
+    WORKER_METRICS_PORT: '0',
     // The fakes' vendor deletion jobs (Amplitude, SendGrid) only finish on demand: do not wait for
     // them (a request completes with those tasks "scheduled"), else a drain never ends.
     VENDOR_JOB_MAX_WAIT_HOURS: '0',

@@ -53,6 +53,12 @@ export interface AppConfig {
   /** Unfinished work untouched this long with no live job is re-queued by the reconciler. */
   reconcileGraceMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** JSON lines (production, tests, log collectors) or pino-pretty's coloured text (development). */
+  logFormat: 'json' | 'pretty';
+  /** When set, GET /metrics (API and worker) needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Each worker serves /metrics and /health/* on this port; 0 = off. */
+  workerMetricsPort: number;
   maxBodyBytes: number;
   /** PostgreSQL connections per process. */
   databasePoolSize: number;
@@ -161,6 +167,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (officerApiKey !== undefined && nodeEnv !== 'development' && isPlaceholderKey(officerApiKey)) {
     throw new ConfigError('OFFICER_API_KEY', 'is a published or placeholder key: set a long random one (e.g. openssl rand -base64 32)');
   }
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -');
+  }
   return {
     env: nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
@@ -202,6 +212,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stalledCheckMs: int(env, 'STALLED_CHECK_MS', 30_000, 500, 600_000),
     reconcileGraceMs: int(env, 'RECONCILE_GRACE_SECONDS', 30, 0, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', 'log', ['error', 'warn', 'log', 'debug'] as const),
+    logFormat: oneOf(env, 'LOG_FORMAT', nodeEnv === 'development' ? 'pretty' : 'json', ['json', 'pretty'] as const),
+    metricsToken,
+    workerMetricsPort: int(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
     rateLimit: {

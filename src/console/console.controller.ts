@@ -1,8 +1,10 @@
-import { Controller, Get, HttpException, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, HttpException, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCookieAuth, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiQuery, ApiSecurity, ApiTags, IntersectionType } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { Actor } from '../audit/audit.js';
+import { ApiHtml, ApiId, ApiPageErrors, ApiRedirect, CONSOLE_SESSION } from '../common/api-docs.js';
 import { ApiError } from '../common/errors.js';
 import { UuidPipe } from '../common/uuid.pipe.js';
 import { RetryService } from '../fulfilment/retry.service.js';
@@ -26,11 +28,51 @@ const HEADERS = {
 
 type Body = Record<string, unknown>;
 
+// ---- What the document says about the console's forms and answers ---------------------------
+
+class LoginForm {
+  @ApiProperty({ description: 'An officer API key' })
+  key!: string;
+}
+
+class CsrfForm {
+  @ApiProperty({ description: 'The session\'s CSRF token (every console form carries it)' })
+  csrf!: string;
+}
+
+class RetryForm extends CsrfForm {
+  @ApiPropertyOptional({ description: 'One data system key; every failed task when left out' })
+  system?: string;
+}
+
+class FileForm extends IntersectionType(FileRequestDto, CsrfForm) {}
+class CompleteForm extends IntersectionType(CompleteActionDto, CsrfForm) {}
+class ExtendForm extends IntersectionType(ExtendDto, CsrfForm) {}
+class DenyForm extends IntersectionType(DenyDto, CsrfForm) {}
+
+/** A console form post (the body parser's refusals are JSON; a missing session or CSRF token is a page). */
+const FormPost = (form: new () => object, done: string) =>
+  applyDecorators(
+    ApiConsumes('application/x-www-form-urlencoded'),
+    ApiBody({ type: form }),
+    ApiRedirect(done),
+    ApiPageErrors(
+      [[400, 'The form again, saying what to correct'], [401, 'The session has ended: the sign-in page'], [403, 'Missing or wrong CSRF token: nothing was changed'], [404, 'No such request or action'], [409, 'Not possible in the request\'s state (the request page, saying why)']],
+      [404, 413, 415],
+    ),
+  );
+
+/** A console page: the page, or the sign-in page when there is no session. */
+const Page = (what: string) => applyDecorators(ApiHtml(200, what), ApiRedirect('No session: to the sign-in page (/console/login)'));
+
 /**
  * The privacy officers' console: sign-in with an officer key, the request list and each request's
  * detail, and every action of the officer API (retry, complete an action, extend, deny, file a
  * request on someone's behalf), each audited under the signed-in key.
  */
+@ApiTags('console')
+@ApiProduces('text/html')
+@ApiCookieAuth(CONSOLE_SESSION)
 @Controller('console')
 export class ConsoleController {
   constructor(
@@ -43,12 +85,22 @@ export class ConsoleController {
   ) {}
 
   @Get('login')
+  @ApiOperation({ summary: 'The sign-in page' })
+  @ApiSecurity({})
+  @ApiHtml(200, 'The sign-in form')
+  @ApiRedirect('Signed in already: to /console')
   async loginForm(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (await this.sessions.current(req)) return res.redirect(303, '/console');
     this.html(res, HttpStatus.OK, loginPage());
   }
 
   @Post('login')
+  @ApiOperation({ summary: 'Sign in with an officer API key: sets the session cookie' })
+  @ApiSecurity({})
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: LoginForm })
+  @ApiRedirect('Signed in (Set-Cookie: dsar_console, HttpOnly, SameSite=Strict): to /console')
+  @ApiPageErrors([[401, 'Unknown or revoked key: the sign-in page again'], [429, 'Too many failed sign-ins from this client']], [400, 413, 415])
   async login(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       await this.auth.failures.check(req);
@@ -67,6 +119,8 @@ export class ConsoleController {
   }
 
   @Post('logout')
+  @ApiOperation({ summary: 'Sign out (ends the session)' })
+  @FormPost(CsrfForm, 'Signed out: to the sign-in page')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     const s = await this.session(req, res, true);
     if (!s) return;
@@ -75,6 +129,17 @@ export class ConsoleController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The request list, oldest deadline first, with filters; or find a request by id' })
+  @ApiQuery({ name: 'q', required: false, description: 'A request id: goes to that request', schema: { type: 'string' } })
+  @ApiQuery({ name: 'status', required: false, schema: { type: 'string', enum: [...STATUSES] } })
+  @ApiQuery({ name: 'type', required: false, schema: { type: 'string', enum: ['access', 'erasure'] } })
+  @ApiQuery({ name: 'overdue', required: false, schema: { type: 'boolean' } })
+  @ApiQuery({ name: 'atRisk', required: false, schema: { type: 'boolean' } })
+  @ApiQuery({ name: 'openActions', required: false, schema: { type: 'boolean' } })
+  @ApiQuery({ name: 'page', required: false, schema: { type: 'integer', minimum: 1 } })
+  @ApiQuery({ name: 'pageSize', required: false, schema: { type: 'integer', minimum: 1, maximum: 200 } })
+  @Page('The list')
+  @ApiPageErrors([[400, 'A filter is not valid'], [404, 'No request with the id searched for']], [])
   async list(@Query() raw: Record<string, string>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const s = await this.session(req, res);
     if (!s) return;
@@ -113,12 +178,16 @@ ${page.items
   }
 
   @Get('new')
+  @ApiOperation({ summary: 'The form to file a request on someone\'s behalf' })
+  @Page('The form')
   async newForm(@Req() req: Request, @Res() res: Response): Promise<void> {
     const s = await this.session(req, res);
     if (s) this.html(res, HttpStatus.OK, this.newPage(s, {}));
   }
 
   @Post('new')
+  @ApiOperation({ summary: 'File a request received by letter, phone or in person' })
+  @FormPost(FileForm, 'Filed: to the new request\'s page')
   async file(@Req() req: Request, @Res() res: Response): Promise<void> {
     const s = await this.session(req, res, true);
     if (!s) return;
@@ -133,6 +202,11 @@ ${page.items
   }
 
   @Get('requests/:id')
+  @ApiOperation({ summary: 'A request: deadline, tasks, officer actions, timeline, and the forms to act on it' })
+  @ApiId()
+  @ApiQuery({ name: 'done', required: false, description: 'The message of an action just taken (shown on the page)', schema: { type: 'string' } })
+  @Page('The request')
+  @ApiPageErrors([[404, 'No such request']], [404])
   async detail(@Param('id', UuidPipe) id: string, @Query('done') done: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
     const s = await this.session(req, res);
     if (!s) return;
@@ -140,6 +214,9 @@ ${page.items
   }
 
   @Post('requests/:id/retry')
+  @ApiOperation({ summary: 'Retry the failed tasks (all, or one system)' })
+  @ApiId()
+  @FormPost(RetryForm, 'Re-queued: back to the request, saying which')
   async retry(@Param('id', UuidPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.act(req, res, id, async (actor, body) => {
       const system = typeof body.system === 'string' && body.system ? [body.system] : undefined;
@@ -149,6 +226,10 @@ ${page.items
   }
 
   @Post('requests/:id/actions/:actionId/complete')
+  @ApiOperation({ summary: 'Complete an officer action' })
+  @ApiId()
+  @ApiId('actionId', 'The officer action id')
+  @FormPost(CompleteForm, 'Completed: back to the request')
   async complete(@Param('id', UuidPipe) id: string, @Param('actionId', UuidPipe) actionId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.act(req, res, id, async (actor, body) => {
       const dto = await this.dto(CompleteActionDto, { note: body.note, ...(body.outcome ? { outcome: body.outcome } : {}) });
@@ -159,6 +240,9 @@ ${page.items
   }
 
   @Post('requests/:id/extend')
+  @ApiOperation({ summary: 'Extend the deadline (once, by one or two months)' })
+  @ApiId()
+  @FormPost(ExtendForm, 'Extended: back to the request')
   async extend(@Param('id', UuidPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.act(req, res, id, async (actor, body) => {
       const dto = await this.dto(ExtendDto, { months: body.months, reason: body.reason });
@@ -169,6 +253,9 @@ ${page.items
   }
 
   @Post('requests/:id/deny')
+  @ApiOperation({ summary: 'Deny the request' })
+  @ApiId()
+  @FormPost(DenyForm, 'Denied: back to the request')
   async deny(@Param('id', UuidPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.act(req, res, id, async (actor, body) => {
       const dto = await this.dto(DenyDto, { reason: body.reason, ...(body.note ? { note: body.note } : {}) });

@@ -7,7 +7,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { backoffDelay, JOB, laneName, type TaskJobData } from '../queues/queues.js';
 import { DataSystemError } from '../systems/data-system.js';
 import { SystemRegistry } from '../systems/registry.js';
-import { TaskDeferred, TaskRunnerService } from './task-runner.service.js';
+import { WorkerMetrics } from '../ops/worker-metrics.service.js';
+import { TaskDeferred, TaskRunnerService, type TaskReport } from './task-runner.service.js';
 import { lockSettings, startWorker } from './worker-settings.js';
 
 // On shutdown, active jobs get this long to finish their current call before waits are cut short
@@ -27,6 +28,7 @@ export class LaneWorkers implements OnApplicationBootstrap {
   constructor(
     private readonly runner: TaskRunnerService,
     private readonly registry: SystemRegistry,
+    private readonly metrics: WorkerMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -34,7 +36,7 @@ export class LaneWorkers implements OnApplicationBootstrap {
     // Every active job of every lane listens for the shutdown.
     setMaxListeners(0, this.stopping.signal);
     for (const system of this.registry.all()) {
-      const worker = new Worker<TaskJobData>(laneName(system.key), (job, token) => this.process(job, token), {
+      const worker = new Worker<TaskJobData>(laneName(system.key), (job, token) => this.reported(system.key, job, token), {
         connection: redisOptions(this.config.redisUrl),
         prefix: this.config.queuePrefix,
         autorun: false,
@@ -68,7 +70,33 @@ export class LaneWorkers implements OnApplicationBootstrap {
     }
   }
 
-  private async process(job: Job<TaskJobData>, token?: string): Promise<void> {
+  /** Runs a job and reports it (one log line, metrics), whatever becomes of it. */
+  private async reported(system: string, job: Job<TaskJobData>, token?: string): Promise<void> {
+    const started = performance.now();
+    const report: TaskReport = {};
+    // The outcome the task recorded; otherwise what became of the job: put back for a rate limit or
+    // a shutdown (deferred), failed and tried again (retry), failed for good (error), or nothing to
+    // do (the task had ended already or another run holds it).
+    let outcome = 'nothing_to_do';
+    try {
+      await this.process(job, token, report);
+    } catch (err) {
+      outcome = err instanceof DelayedError ? 'deferred' : err instanceof UnrecoverableError ? 'error' : 'retry';
+      throw err;
+    } finally {
+      this.metrics.jobFinished({
+        queue: laneName(system),
+        job: job.name,
+        requestId: report.requestId,
+        taskId: job.data.taskId,
+        system,
+        outcome: report.outcome ?? outcome,
+        durationMs: performance.now() - started,
+      });
+    }
+  }
+
+  private async process(job: Job<TaskJobData>, token: string | undefined, report: TaskReport): Promise<void> {
     // A signal of its own per job (a long-lived shared one would collect a listener per call),
     // aborted when the worker shuts down.
     const controller = new AbortController();
@@ -78,10 +106,10 @@ export class LaneWorkers implements OnApplicationBootstrap {
     const attempt = job.attemptsMade + 1;
     try {
       if (job.name === JOB.checkTask) {
-        await this.runner.check(job.data.taskId, controller.signal);
+        await this.runner.check(job.data.taskId, controller.signal, report);
         return;
       }
-      await this.runner.run(job.data.taskId, { attempt, willRetry: attempt < attempts, signal: controller.signal });
+      await this.runner.run(job.data.taskId, { attempt, willRetry: attempt < attempts, signal: controller.signal, report });
     } catch (err) {
       if (err instanceof TaskDeferred && token) {
         // Rate limited or shutting down: run again later without spending an attempt.

@@ -3,6 +3,7 @@ import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { scrubError } from '../common/scrub.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { WorkerMetrics } from '../ops/worker-metrics.service.js';
 import { JOB, REQUESTS_QUEUE, type RequestJobData } from '../queues/queues.js';
 import { FinalizerService } from './finalizer.service.js';
 import { PlannerService } from './planner.service.js';
@@ -22,6 +23,7 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
     private readonly finalizer: FinalizerService,
     private readonly maintenance: MaintenanceService,
     private readonly notifier: NotifierService,
+    private readonly metrics: WorkerMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -32,11 +34,16 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   async process(job: Job<RequestJobData>): Promise<void> {
+    const started = performance.now();
+    let outcome = 'done';
     try {
       await this.handle(job);
     } catch (err) {
+      outcome = job.attemptsMade + 1 < (job.opts.attempts ?? 1) ? 'retry' : 'error';
       // BullMQ keeps the message in Redis: no address may be in it (an SMTP refusal quotes one).
       throw scrubError(err);
+    } finally {
+      this.metrics.jobFinished({ queue: REQUESTS_QUEUE, job: job.name, requestId: job.data.requestId, outcome, durationMs: performance.now() - started });
     }
   }
 

@@ -25,6 +25,13 @@ export interface AttemptInfo {
   willRetry: boolean;
   /** Aborted when the worker shuts down: the task goes back to its lane without spending an attempt. */
   signal: AbortSignal;
+  /** Filled in for the job's log line and metrics: the task's request and the outcome recorded. */
+  report?: TaskReport;
+}
+
+export interface TaskReport {
+  requestId?: string;
+  outcome?: string;
 }
 
 const DEFAULT_ACTION_DAYS = 7;
@@ -102,6 +109,7 @@ export class TaskRunnerService {
       dueAt: claimed.due_at,
       claimToken: token,
     };
+    if (info.report) info.report.requestId = claimed.request_id;
     const request = { type: claimed.type, email: claimed.email ?? '', subjectIdentifiers: claimed.subject_identifiers, receivedAt: claimed.received_at };
     // The lease is renewed while this run lasts (a long wait for a vendor's slot included).
     const heartbeat = setInterval(() => {
@@ -114,6 +122,7 @@ export class TaskRunnerService {
       return await this.runClaimed(task, request, info);
     } finally {
       clearInterval(heartbeat);
+      if (info.report && task.ended) info.report.outcome = task.ended;
     }
   }
 
@@ -141,6 +150,7 @@ export class TaskRunnerService {
       const job = 'vendorJob' in result ? result.vendorJob : undefined;
       if (result.outcome === 'scheduled' && job && system.checkErasure && this.config.vendorJobMaxWaitMs > 0) {
         await this.wait(taskId, result, task.claimToken!);
+        task.ended = 'scheduled';
         return 'waiting';
       }
       await this.end(task, 'done', { outcome: result.outcome, result, officerActions: result.officerActions });
@@ -177,10 +187,20 @@ export class TaskRunnerService {
   }
 
   /** Follows an asynchronous vendor job: done → erased; failed → task failed; pending → check later. */
-  async check(taskId: string, signal: AbortSignal): Promise<void> {
+  async check(taskId: string, signal: AbortSignal, report?: TaskReport): Promise<void> {
     const row = await this.prisma.dsarTask.findUnique({ where: { id: taskId }, include: { request: true } });
     if (!row || row.status !== 'waiting') return;
     const task: TaskState = { ...row, dueAt: row.request.dueAt, claimToken: undefined };
+    if (report) report.requestId = row.requestId;
+    try {
+      await this.checkWaiting(task, row, signal);
+    } finally {
+      if (report) report.outcome = task.ended ?? 'pending';
+    }
+  }
+
+  private async checkWaiting(task: TaskState, row: WaitingRow, signal: AbortSignal): Promise<void> {
+    const taskId = task.id;
     const system = this.registry.get(task.system);
     const result = row.result as unknown as ErasureResult | null;
     const job = result?.vendorJob;
@@ -295,6 +315,7 @@ export class TaskRunnerService {
    * the later commit sees zero (both may; the finalize job id is deterministic, so that is one job).
    */
   async end(task: TaskState, status: Extract<TaskStatus, 'done' | 'skipped' | 'failed'>, e: Ending): Promise<void> {
+    task.ended = e.outcome;
     const now = new Date();
     const schedule = this.config.retryScheduleMs;
     const nextRetryAt =
@@ -359,7 +380,11 @@ interface TaskState {
   dueAt?: Date;
   /** The claim of the run ending it (none for vendor-job checks, which run on waiting tasks). */
   claimToken?: string;
+  /** The outcome this run recorded (for the job's log line). */
+  ended?: string;
 }
+
+type WaitingRow = Prisma.DsarTaskGetPayload<{ include: { request: true } }>;
 
 interface ClaimedRow {
   id: string;

@@ -1,5 +1,7 @@
-import { Controller, Get, HttpStatus, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, HttpStatus, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiErrors, ApiId } from '../common/api-docs.js';
 import { ApiError } from '../common/errors.js';
 import { FailureLimiter } from '../common/rate-limit.js';
 import { RateLimitStore } from '../common/rate-limit.store.js';
@@ -16,7 +18,16 @@ const PRIVATE_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
+// What every report route shares in the document: the id and token of the e-mailed link, and its errors.
+const ReportLink = () =>
+  applyDecorators(
+    ApiId('id', 'The report id (from the e-mailed link)'),
+    ApiQuery({ name: 'token', required: true, description: 'The token from the e-mailed link', schema: { type: 'string', minLength: 16, maxLength: 128 } }),
+    ApiErrors([400, 'The link is incomplete (bad_request)'], [403, 'The link is not valid (invalid_token)'], 404, [410, 'The report has expired and was deleted (report_expired)'], 429),
+  );
+
 /** The subject's access report behind the e-mailed link: the page and its JSON and CSV downloads. */
+@ApiTags('subject pages')
 @Controller('v1/reports')
 export class ReportsController {
   private readonly wrongTokens: FailureLimiter;
@@ -30,6 +41,10 @@ export class ReportsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'The access report (HTML), with links to its downloads' })
+  @ApiProduces('text/html')
+  @ApiResponse({ status: 200, description: 'The report', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ReportLink()
   async page(@Param('id', UuidPipe) id: string, @Query('token') token: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = await this.open(id, token, req);
     await this.reports.downloaded(r, 'page');
@@ -39,6 +54,9 @@ export class ReportsController {
   }
 
   @Get(':id/report.json')
+  @ApiOperation({ summary: 'The access report as JSON (a download)', description: 'Per data system: what it holds about the subject, where it came from, why it is held and who receives it.' })
+  @ApiResponse({ status: 200, description: 'The report', content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } } })
+  @ReportLink()
   async json(@Param('id', UuidPipe) id: string, @Query('token') token: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = await this.open(id, token, req);
     await this.reports.downloaded(r, 'json');
@@ -47,6 +65,10 @@ export class ReportsController {
   }
 
   @Get(':id/report.csv')
+  @ApiOperation({ summary: 'The access report as CSV (a download): one row per data item' })
+  @ApiProduces('text/csv')
+  @ApiResponse({ status: 200, description: 'The report', content: { 'text/csv': { schema: { type: 'string' } } } })
+  @ReportLink()
   async csv(@Param('id', UuidPipe) id: string, @Query('token') token: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = await this.open(id, token, req);
     await this.reports.downloaded(r, 'csv');

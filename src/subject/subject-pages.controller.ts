@@ -1,7 +1,9 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request, Response } from 'express';
+import { ApiHtml, ApiId, ApiPageErrors, ApiRedirect } from '../common/api-docs.js';
 import { FailureLimiter } from '../common/rate-limit.js';
 import { RateLimitStore } from '../common/rate-limit.store.js';
 import { UuidPipe } from '../common/uuid.pipe.js';
@@ -55,6 +57,12 @@ const OUTCOME: Record<string, string> = {
   not_configured: 'being handled by our staff',
 };
 
+/** The confirmation form's body. */
+class ConfirmForm {
+  @ApiProperty({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$', description: 'The token from the e-mailed link' })
+  token!: string;
+}
+
 /**
  * The subject's pages: the request form at `/`, and the page the e-mailed link opens. That page
  * says what is being asked before the person confirms (for an erasure: deleted at the product and
@@ -62,6 +70,8 @@ const OUTCOME: Record<string, string> = {
  * plain form (no JavaScript; GET never verifies, mail scanners follow links), and afterwards shows
  * the request's progress per system instead of the button.
  */
+@ApiTags('subject pages')
+@ApiProduces('text/html')
 @Controller()
 export class SubjectPagesController {
   private readonly wrongTokens: FailureLimiter;
@@ -76,11 +86,18 @@ export class SubjectPagesController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The request form (HTML)' })
+  @ApiHtml(200, 'The form')
   form(@Res() res: Response): void {
     res.status(200).set(HEADERS).send(this.formPage());
   }
 
   @Post()
+  @ApiOperation({ summary: 'The request form\'s submission (HTML form post)', description: 'Same as POST /v1/requests, answered with a page.' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: CreateRequestDto })
+  @ApiHtml(202, 'Check your inbox: a confirmation link is on its way (the same page whether or not the address is known)')
+  @ApiPageErrors([[400, 'The form again, saying what to correct']], [413, 415, 429])
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const dto = plainToInstance(CreateRequestDto, { type: body.type, email: body.email });
@@ -96,6 +113,14 @@ export class SubjectPagesController {
   }
 
   @Get('v1/requests/:id/verify')
+  @ApiOperation({ summary: 'The page the e-mailed link opens', description: 'Says what confirming means, with a button that confirms (POST /v1/requests/{id}/confirm); it never verifies by itself (mail scanners follow links). Once confirmed, it shows the request\'s progress.' })
+  @ApiId()
+  @ApiQuery({ name: 'token', required: true, description: 'The token from the e-mailed link', schema: { type: 'string', minLength: 16, maxLength: 128 } })
+  @ApiHtml(200, 'The confirmation page, or the progress page once confirmed')
+  @ApiPageErrors(
+    [[400, 'The link is incomplete'], [403, 'The link is not valid'], [410, 'The link has expired'], [429, 'Too many wrong links from this client']],
+    [404, 429],
+  )
   async link(@Param('id', UuidPipe) id: string, @Query('token') token: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(token)) {
       return this.error(res, 400, 'This link is incomplete: open it exactly as it is in the e-mail.');
@@ -119,6 +144,15 @@ export class SubjectPagesController {
   }
 
   @Post('v1/requests/:id/confirm')
+  @ApiOperation({ summary: 'The confirmation button (HTML form post): verifies the request, then back to its page' })
+  @ApiId()
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: ConfirmForm })
+  @ApiRedirect('Confirmed: to the request\'s page (GET /v1/requests/{id}/verify?token=…)')
+  @ApiPageErrors(
+    [[400, 'The form is incomplete'], [403, 'Wrong token'], [404, 'No such request'], [409, 'Not awaiting verification'], [410, 'The link has expired'], [429, 'Too many wrong links']],
+    [404, 413, 415, 429],
+  )
   async confirm(@Param('id', UuidPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const token = (req.body as Record<string, unknown> | undefined)?.token;
     if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(token)) return this.error(res, 400, 'This form is incomplete: open the link from the e-mail again.');

@@ -297,7 +297,7 @@ describe('#10 officer keys', () => {
   // shipped known keys; /v1/admin had no limit on failed attempts.
   test('replacing the bootstrap key at start revokes the previous one', async () => {
     const boot = async (key: string) => {
-      const api = await createApi(loadConfig({ ...h.env, OFFICER_API_KEY: key }), false);
+      const api = await createApi(loadConfig({ ...h.env, OFFICER_API_KEY: key }));
       await api.init();
       await api.close();
     };

@@ -1,14 +1,17 @@
 // Everything the service logs during a full end-to-end run (access and erasure across every vendor
 // fake, wrong tokens, a wrong officer key, vendor 500/401/429s) is captured, at debug level and
-// from every channel (Nest loggers, console, raw stdout/stderr writes), and scanned for personal
-// data and secrets.
+// from every channel (the pino stream every Nest logger writes to, console, raw stdout/stderr
+// writes), and scanned for personal data and secrets. The log lines are JSON, one per line (as in
+// production): each is parsed, and scanned both as written and decoded. Then the same for the real
+// processes (dist/main.js and dist/worker.js) started with NODE_ENV=production: stdout is JSON lines.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { LoggerService } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { createAccount } from '../../src/db/demo-data.js';
 import { seedSubject, startVendorFakes, type VendorFakes } from '../../src/demo/fakes/index.js';
-import { get, officer, post, startHarness, submit, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { get, linkFrom, officer, post, startHarness, submit, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { freePort, leaksIn, linesOf, startApiProcess, startWorkerProcess, type Proc } from '../support/processes.js';
 
 const lines: string[] = [];
 const record = (channel: string, parts: unknown[]) => {
@@ -16,14 +19,17 @@ const record = (channel: string, parts: unknown[]) => {
   for (const line of text.split('\n')) lines.push(`[${channel}] ${line}`);
 };
 
-class CapturingLogger implements LoggerService {
-  log(message: unknown, ...rest: unknown[]) { record('log', [message, ...rest]); }
-  error(message: unknown, ...rest: unknown[]) { record('error', [message, ...rest]); }
-  warn(message: unknown, ...rest: unknown[]) { record('warn', [message, ...rest]); }
-  debug(message: unknown, ...rest: unknown[]) { record('debug', [message, ...rest]); }
-  verbose(message: unknown, ...rest: unknown[]) { record('verbose', [message, ...rest]); }
-  fatal(message: unknown, ...rest: unknown[]) { record('fatal', [message, ...rest]); }
-}
+// The service's log lines, as pino wrote them (each must be one JSON object).
+const logged: string[] = [];
+const logStream = {
+  write(chunk: string) {
+    for (const line of chunk.split('\n').filter((l) => l !== '')) {
+      logged.push(line);
+      record('pino', [line]);
+    }
+  },
+};
+type LogLine = { level: number; msg: string; [key: string]: unknown };
 
 type Write = typeof process.stdout.write;
 const originals = {
@@ -74,7 +80,7 @@ beforeAll(async () => {
       RATE_LIMIT_VERIFY_PER_MINUTE: '1000',
       RATE_LIMIT_STATUS_PER_MINUTE: '1000',
     },
-    logger: new CapturingLogger(),
+    logStream,
   });
 });
 
@@ -187,17 +193,123 @@ describe('logs carry no personal data and no secrets', () => {
     ];
 
     restore();
-    const leaks = forbidden.flatMap(([what, value]) =>
-      lines.filter((l) => l.toLowerCase().includes(value.toLowerCase())).map((l) => `${what}: ${l.slice(0, 300)}`),
-    );
-    expect(leaks).toEqual([]);
+    // Every line pino wrote is one JSON object with a level, a time and a message.
+    const parsed = logged.map((l) => {
+      try {
+        return JSON.parse(l) as LogLine;
+      } catch {
+        throw new Error(`not a JSON line: ${l.slice(0, 200)}`);
+      }
+    });
+    for (const p of parsed) expect({ level: typeof p.level, time: typeof p.time, msg: typeof p.msg }).toEqual({ level: 'number', time: 'string', msg: 'string' });
+    // Scanned as captured (every channel) and decoded (the JSON lines' strings as logged).
+    expect(leaksIn(lines.map((l) => `${l}\n`), forbidden)).toEqual([]);
+    expect(leaksIn(logged.map((l) => `${l}\n`), forbidden)).toEqual([]);
 
-    // The scan is not vacuous: both processes logged, at debug level, through the capturing logger.
-    expect(lines.length).toBeGreaterThan(20);
-    const all = lines.join('\n');
-    expect(all).toMatch(/\[log\].*verified/); // API
-    expect(all).toMatch(/\[log\].*planned across/); // worker
-    expect(all).toMatch(/\[warn\].*\(sendgrid\)/); // vendor failure
-    expect(all).toMatch(/Sent "/); // mail
+    // The scan is not vacuous: both processes logged, at debug level, through pino.
+    expect(parsed.length).toBeGreaterThan(50);
+    const info = (re: RegExp) => parsed.some((p) => p.level === 30 && re.test(p.msg));
+    expect(info(/verified/)).toBe(true); // API
+    expect(info(/planned across/)).toBe(true); // worker
+    expect(parsed.some((p) => p.level === 40 && /\(sendgrid\)/.test(p.msg))).toBe(true); // vendor failure
+    expect(info(/Sent "/)).toBe(true); // mail
+
+    // One line per HTTP request: method, route pattern, status, duration, request id; never a URL.
+    const http = parsed.filter((p) => typeof p.route === 'string' && typeof p.statusCode === 'number');
+    const seen = new Set(http.map((p) => `${p.method} ${p.route} ${p.statusCode}`));
+    for (const call of ['POST /v1/requests 202', 'POST /v1/requests/:id/verify 403', 'POST /v1/requests/:id/verify 200', 'GET /v1/admin/requests 401', 'GET /v1/admin/requests/:id 200']) {
+      expect({ call, logged: seen.has(call) }).toEqual({ call, logged: true });
+    }
+    for (const p of http) {
+      expect(typeof p.durationMs).toBe('number');
+      expect(p.reqId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(logged.filter((l) => /"url"|"headers"|"query"|token=|authorization|cookie|remoteAddress/i.test(l))).toEqual([]);
+
+    // One line per job: queue, job name, request and task ids, system, outcome, duration.
+    const jobs = parsed.filter((p) => typeof p.queue === 'string' && typeof p.job === 'string');
+    const task = jobs.find((p) => p.queue === 'lane-auth0' && p.job === 'run-task' && p.outcome === 'found');
+    expect(task).toMatchObject({ system: 'auth0', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), taskId: expect.stringMatching(/^[0-9a-f-]{36}$/), durationMs: expect.any(Number) });
+    expect(jobs.find((p) => p.queue === 'requests' && p.job === 'plan')).toMatchObject({ requestId: task!.requestId, outcome: 'done', durationMs: expect.any(Number) });
+    // SendGrid's 401 fails the access task; Amplitude's deletion job is followed until it is done.
+    expect(jobs.some((p) => p.queue === 'lane-sendgrid' && p.job === 'run-task' && p.outcome === 'failed')).toBe(true);
+    expect(jobs.some((p) => p.queue === 'lane-amplitude' && p.job === 'check-task' && p.outcome === 'erased')).toBe(true);
   }, 180_000);
+});
+
+describe('the real processes in production: stdout is JSON lines, with nothing to hide in them', () => {
+  test('API and worker started as in production, a request verified (a wrong token first), a wrong officer key', async () => {
+    const hh = await startHarness({ worker: false });
+    const key = randomBytes(24).toString('base64url');
+    const port = await freePort();
+    const env = {
+      ...hh.env,
+      NODE_ENV: 'production',
+      LOG_FORMAT: '',
+      OFFICER_API_KEY: key,
+      CONTROLLER_NAME: 'Log Scan Ltd',
+      CONTROLLER_CONTACT: 'privacy@logscan.example',
+      SUPERVISORY_AUTHORITY: 'The data protection authority',
+      PORT: String(port),
+    };
+    let api: Proc | undefined;
+    let worker: Proc | undefined;
+    try {
+      api = await startApiProcess(env);
+      worker = await startWorkerProcess(env);
+      const base = `http://127.0.0.1:${port}`;
+      const email = uniqueEmail('prodlogs');
+      const sent = await fetch(`${base}/v1/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'access', email }) });
+      expect(sent.status).toBe(202);
+      const mail = await hh.smtp.waitFor(email, (m) => /Confirm/.test(m.subject));
+      const { id, token } = linkFrom(mail.text);
+      const wrong = token.split('').reverse().join('');
+      expect((await fetch(`${base}/v1/requests/${id}/verify?token=${wrong}`)).status).toBe(403);
+      expect((await fetch(`${base}/v1/requests/${id}/verify?token=${token}`)).status).toBe(200);
+      expect((await fetch(`${base}/v1/requests/${id}/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) })).status).toBe(200);
+      const wrongKey = randomBytes(24).toString('base64url');
+      expect((await fetch(`${base}/v1/admin/requests`, { headers: { authorization: `Bearer ${wrongKey}` } })).status).toBe(401);
+      expect((await fetch(`${base}/v1/admin/requests/${id}`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      await waitFor(async () => linesOf(worker!.stdout).some((l) => l.includes('"job":"plan"')), 20_000, 'the plan job\'s line');
+
+      api.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+      // The API re-raises the signal once closed (Nest's shutdown hooks); the worker exits 0.
+      expect(await api.exited).toMatchObject({ signal: 'SIGTERM' });
+      expect(await worker.exited).toMatchObject({ code: 0 });
+
+      for (const [what, p] of [['API', api], ['worker', worker]] as const) {
+        const out = linesOf(p.stdout);
+        expect(out.length).toBeGreaterThan(5);
+        const bad = out.filter((l) => {
+          try {
+            const o = JSON.parse(l) as LogLine;
+            return typeof o.level !== 'number' || typeof o.msg !== 'string';
+          } catch {
+            return true;
+          }
+        });
+        expect({ what, bad }).toEqual({ what, bad: [] });
+        expect({ what, stderr: p.output.join('').length - p.stdout.join('').length }).toEqual({ what, stderr: 0 });
+      }
+      const apiLines = linesOf(api.stdout).map((l) => JSON.parse(l) as LogLine);
+      expect(apiLines.some((l) => l.route === '/v1/requests/:id/verify' && l.method === 'GET' && l.statusCode === 403)).toBe(true);
+      expect(apiLines.some((l) => l.route === '/v1/admin/requests' && l.statusCode === 401)).toBe(true);
+      const workerLines = linesOf(worker.stdout).map((l) => JSON.parse(l) as LogLine);
+      expect(workerLines.some((l) => l.queue === 'requests' && l.job === 'plan' && l.requestId === id)).toBe(true);
+
+      expect(leaksIn([...api.output, ...worker.output], [
+        ['e-mail address', email],
+        ['e-mail local part', email.split('@')[0]!],
+        ['verification token', token],
+        ['wrong verification token', wrong],
+        ['officer API key', key],
+        ['wrong officer key', wrongKey],
+      ])).toEqual([]);
+    } finally {
+      api?.child.kill('SIGKILL');
+      worker?.child.kill('SIGKILL');
+      await hh.stop();
+    }
+  }, 120_000);
 });

@@ -1,7 +1,8 @@
 // Starts the real service for a test file: API (HTTP on loopback) and worker, in this process,
 // against the test PostgreSQL database, the local Redis (queues under a prefix of their own) and
 // an SMTP catcher. Nothing of ours is mocked.
-import type { INestApplication, INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +38,8 @@ export async function migratedTestDb(): Promise<PrismaClient> {
 }
 
 export async function startHarness(
-  // `logger`: receives everything the API and the worker log (instead of the default ['error']).
-  opts: { env?: Record<string, string>; worker?: boolean; logger?: LoggerService } = {},
+  // `logStream`: receives every log line of the API and the worker (JSON lines) instead of stdout.
+  opts: { env?: Record<string, string>; worker?: boolean; logStream?: DestinationStream } = {},
 ): Promise<Harness> {
   const prisma = await migratedTestDb();
   const smtp = new SmtpCatcher();
@@ -56,6 +57,9 @@ export async function startHarness(
     TASK_BACKOFF_MS: '50',
     TASK_ATTEMPTS: '3',
     LOG_LEVEL: 'error',
+    LOG_FORMAT: 'json',
+    // Several harnesses (and worker processes) run at once: no worker metrics port unless asked for.
+    WORKER_METRICS_PORT: '0',
     // Tests send many requests from 127.0.0.1: no rate limits unless a test asks for them.
     RATE_LIMIT_INTAKE_PER_MINUTE: '0',
     RATE_LIMIT_VERIFY_PER_MINUTE: '0',
@@ -75,8 +79,7 @@ export async function startHarness(
     await prisma.officerApiKey.create({ data: { name: 'test harness', keyHash: hashToken(officerKey) } });
   }
   const config = loadConfig(env);
-  const logger = opts.logger ?? (['error'] as LogLevel[]);
-  const api = await createApi(config, logger);
+  const api = await createApi(config, { logStream: opts.logStream });
   await api.listen(0, '127.0.0.1');
   const port = (api.getHttpServer().address() as AddressInfo).port;
   const h: Harness = {
@@ -89,7 +92,7 @@ export async function startHarness(
     api,
     worker: undefined,
     async startWorker() {
-      h.worker = await createWorker(config, logger);
+      h.worker = await createWorker(config, { logStream: opts.logStream });
     },
     async stopWorker() {
       await h.worker?.close();

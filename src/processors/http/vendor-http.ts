@@ -1,6 +1,7 @@
 // The one outbound HTTP client of every processor adapter: timeouts, body encoding, a couple of
 // quick retries, and vendor failures mapped onto DataSystemError. Longer waits are left to the job
 // layer, which retries the whole task later.
+import { channel } from 'node:diagnostics_channel';
 import { DataSystemError } from '../../systems/data-system.js';
 import { errorFromNetwork, errorFromResponse } from './http-errors.js';
 import type { VendorGate } from './vendor-limiter.js';
@@ -51,6 +52,25 @@ export interface VendorHttpOptions {
   headers?: Record<string, string>;
   /** The vendor's shared rate limit (src/processors/http/vendor-limiter.ts). */
   gate?: VendorGate;
+}
+
+/**
+ * One message per call that went out (not per wait for a slot): the vendor, the HTTP status (none
+ * when no answer came) and how long it took. The worker's metrics subscribe (src/ops/); it carries
+ * no URL, query or body, so no address can reach a metric label.
+ */
+export interface VendorCallEvent {
+  vendor: string;
+  status?: number;
+  /** Why no answer came. */
+  failure?: 'timeout' | 'aborted' | 'network';
+  durationMs: number;
+}
+
+export const vendorCallChannel = channel('dsar.vendor-call');
+
+function reportCall(event: VendorCallEvent): void {
+  if (vendorCallChannel.hasSubscribers) vendorCallChannel.publish(event);
 }
 
 export class VendorHttpClient {
@@ -118,14 +138,20 @@ export class VendorHttpClient {
     // The timeout covers the call itself, not the wait for a rate-limit slot.
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+    const started = performance.now();
+    let status: number | undefined;
     try {
       res = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
+      status = res.status;
       parsed = parseBody(await res.text());
     } catch (err) {
+      const failure = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : 'network';
+      reportCall({ vendor: this.vendor, status, failure: status === undefined ? failure : undefined, durationMs: performance.now() - started });
       throw errorFromNetwork(this.vendor, method, url, err);
     } finally {
       release?.();
     }
+    reportCall({ vendor: this.vendor, status: res.status, durationMs: performance.now() - started });
     if (res.status === 429 && this.opts.gate) {
       const wait = errorFromResponse({ vendor: this.vendor, method, url, status: 429, headers: res.headers, body: parsed }).retryAfterMs;
       await this.opts.gate.penalize(req.bucket, wait ?? 1000).catch(() => undefined);
