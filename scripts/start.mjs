@@ -16,8 +16,8 @@ if (process.env.NODE_ENV !== 'production' && !process.env.OFFICER_API_KEY) {
 const smtp = new URL(process.env.SMTP_URL ?? 'smtp://127.0.0.1:1025');
 const children = [];
 
-function run(name, file) {
-  const child = spawn(process.execPath, [file], { stdio: 'inherit', env: process.env });
+function run(name, file, flags = []) {
+  const child = spawn(process.execPath, [...flags, file], { stdio: 'inherit', env: process.env });
   child.on('exit', (code, signal) => {
     console.log(`[start] ${name} exited (${signal ?? code})`);
     shutdown(code ?? 1);
@@ -48,4 +48,6 @@ if (local && process.env.NODE_ENV !== 'production' && !(await listening(smtp.hos
   await new Promise((r) => setTimeout(r, 500));
 }
 run('api', new URL('../dist/main.js', import.meta.url).pathname);
-run('worker', new URL('../dist/worker.js', import.meta.url).pathname);
+// The worker's V8 settings (src/worker-flags.ts: why).
+const { WORKER_NODE_FLAGS } = await import('../dist/worker-flags.js');
+run('worker', new URL('../dist/worker.js', import.meta.url).pathname, WORKER_NODE_FLAGS);

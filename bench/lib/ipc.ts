@@ -36,6 +36,8 @@ export function serveParent(handlers: Record<string, Handler>, info: Record<stri
 
 export interface ChildOptions {
   env: Record<string, string>;
+  /** Node/V8 flags of the child (our worker runs with the flags it runs with in production). */
+  nodeFlags?: string[];
   /** Directory for a V8 CPU profile of the child (written when it stops). */
   cpuProfDir?: string;
   /** Show the child's stdout (its logs). stderr is always shown. */
@@ -69,7 +71,7 @@ export class Child {
   }
 
   static async start(script: string, opts: ChildOptions): Promise<Child> {
-    const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+    const execArgv = [...(opts.nodeFlags ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
     const proc = fork(script, [], {
       env: { ...opts.env },
       execArgv,

@@ -2,6 +2,7 @@
 // every fake enforcing its vendor's documented limit (Amplitude: 360 queries/hour, 10 concurrent)
 // and the service on its default settings. Every request must be answered in about (Amplitude
 // calls needed × 10 s), without a 429 and without a task attempt spent on waiting.
+import { WORKER_NODE_FLAGS } from '../../src/worker-flags.js';
 import { Queue } from 'bullmq';
 import { enforceDocumentedLimits } from '../../src/demo/fakes/index.js';
 import { JOB, REQUESTS_QUEUE, jobId, requestJobOptions } from '../../src/queues/queues.js';
@@ -39,7 +40,7 @@ export async function runAccess(ctx: BenchContext, opts: { n: number; label: str
   const defaults = Object.fromEntries(Object.keys(UNLIMITED_VENDORS).map((k) => [k, '']));
   const env = serviceEnv(ctx, prefix, { ...defaults, RATE_LIMIT_AZURE_APP_INSIGHTS_PURGE: '' });
   log(`${opts.label}: ${opts.n} access request(s) at the documented limits (Amplitude 360/h)`);
-  const worker = await Child.start(CHILD.worker, { env, showStdout: process.env.BENCH_SHOW_STDOUT === '1' });
+  const worker = await Child.start(CHILD.worker, { env, nodeFlags: WORKER_NODE_FLAGS, showStdout: process.env.BENCH_SHOW_STDOUT === '1' });
   const queue = new Queue(REQUESTS_QUEUE, { connection: { url: ctx.redisUrl, maxRetriesPerRequest: null }, prefix });
   const t0 = performance.now();
   await queue.addBulk(ids.map((requestId) => ({ name: JOB.plan, data: { requestId }, opts: { ...requestJobOptions(), jobId: jobId.plan(requestId) } })));

@@ -1,5 +1,6 @@
 // 2–4. Fulfilment drains: N verified erasure requests through our worker(s), and the same work
 // through a bare BullMQ worker (baseline).
+import { WORKER_NODE_FLAGS } from '../../src/worker-flags.js';
 import { Queue } from 'bullmq';
 import { loadavg } from 'node:os';
 import type { QueryCounts } from '../lib/count-queries.js';
@@ -149,7 +150,7 @@ export async function drainOurs(
   const env = serviceEnv(ctx, prefix, { ...limitEnv, ...opts.env });
   log(`${opts.label}: ours, N=${n} (${n * SYSTEMS.length} tasks), ${workers} worker process(es) × concurrency ${ctx.args.concurrency}`);
   const children = await Promise.all(
-    Array.from({ length: workers }, () => Child.start(CHILD.worker, { env, cpuProfDir: ctx.args.cpuProf ? ctx.profileDir : undefined, showStdout: process.env.BENCH_SHOW_STDOUT === '1' })),
+    Array.from({ length: workers }, () => Child.start(CHILD.worker, { env, nodeFlags: WORKER_NODE_FLAGS, cpuProfDir: ctx.args.cpuProf ? ctx.profileDir : undefined, showStdout: process.env.BENCH_SHOW_STDOUT === '1' })),
   );
   const callsBefore = totalVendorCalls(ctx);
   await Promise.all(children.map((c) => c.request('reset')));

@@ -1,4 +1,5 @@
 // 1. Intake: POST /v1/requests with unique bodies at N connections, ours vs the bare baseline.
+import { WORKER_NODE_FLAGS } from '../../src/worker-flags.js';
 import autocannon from 'autocannon';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +104,7 @@ export async function runIntake(ctx: BenchContext, runNo: number, checkMails: bo
     const expected = Number(rows[0]!.n);
     ctx.smtp.messages.length = 0;
     log(`intake run ${runNo}: draining ${expected} verification e-mails through our worker to the SMTP catcher`);
-    const worker = await Child.start(CHILD.worker, { env: serviceEnv(ctx, prefix) });
+    const worker = await Child.start(CHILD.worker, { env: serviceEnv(ctx, prefix), nodeFlags: WORKER_NODE_FLAGS });
     await waitUntil(async () => ctx.smtp.messages.length >= expected, ctx.args.timeoutSec * 1000, 200);
     const ours = mailFigures(ctx, expected);
     await worker.stop();
