@@ -156,6 +156,12 @@ function minutesList(env: Env, name: string, fallback: string): number[] {
   return parts.map((p) => Math.round(Number(p) * 60_000));
 }
 
+/**
+ * Lanes whose tasks mostly wait cheaply: Application Insights erasures wait in the purge batcher
+ * (50 purges an hour); the more wait together, the more subjects each purge carries.
+ */
+const LANE_CONCURRENCY_DEFAULTS: Record<string, number> = { 'azure-app-insights': 100 };
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const mailFrom = str(env, 'MAIL_FROM', 'Privacy Team <privacy@localhost>');
   if (!/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM', 'must contain an e-mail address');
@@ -196,7 +202,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     laneConcurrency: Object.fromEntries(
       SYSTEM_KEYS.flatMap((k) => {
         const name = `LANE_CONCURRENCY_${k.replace(/-/g, '_').toUpperCase()}`;
-        return env[name]?.trim() ? [[k, int(env, name, 1, 1, 1000)]] : [];
+        if (env[name]?.trim()) return [[k, int(env, name, 1, 1, 1000)]];
+        return LANE_CONCURRENCY_DEFAULTS[k] ? [[k, LANE_CONCURRENCY_DEFAULTS[k]]] : [];
       }),
     ),
     vendorMaxWaitMs: int(env, 'VENDOR_MAX_WAIT_SECONDS', 600, 1, 3600) * 1000,

@@ -253,7 +253,7 @@ describe('erasure', () => {
     expect(fakes.azureManagement.purges.slice(-1).map(shape)).toEqual([['AppPageViews', 'UserAuthenticatedId', '', 'in', ['user-42']]]);
   });
 
-  test('erasures pending within the window share one purge per (table, column); each task gets its own operation ids', async () => {
+  test('erasures pending together share one purge per (table, column); each task gets its own operation ids', async () => {
     const store = fakes.appInsights.store;
     const people = [1, 2, 3].map((i) => ({ email: `p${i}@example.test`, userId: `user-10${i}` }));
     for (const p of people.slice(0, 2)) store.seedSubject(p);
@@ -264,7 +264,7 @@ describe('erasure', () => {
     const started = Date.now();
     const results = await Promise.all(ctxs.map((c, i) => new Promise((r) => setTimeout(r, i * 100)).then(() => a.erase(c.ctx))));
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
-    expect(a.batcher.batches).toEqual([{ pairs: 7, members: 3 }]);
+    expect(a.batcher.sent.map((p) => p.members)).toEqual([3, 2, 2, 2, 2, 2, 2]);
     const sent = fakes.azureManagement.purges;
     expect(sent.map(shape)).toEqual([
       ['AppRequests', 'UserAuthenticatedId', '', 'in', ['user-101', 'user-102', 'user-103']],
@@ -280,12 +280,45 @@ describe('erasure', () => {
     expect(results.map((r) => (r as { vendorJob: { id: string } }).vendorJob.id)).toEqual([ops.join(','), ops.join(','), ops[0]]);
     expect(Object.keys(ctxs[2]!.saved.purges as object)).toEqual(['requests|user_AuthenticatedId']);
 
-    // An erasure after the window closed opens a new one.
+    // An erasure once the sender is idle again opens a new window.
     store.seedSubject({ email: 'late@example.test', userId: 'user-200' });
     const late = await a.erase(makeCtx({ email: 'late@example.test', userId: 'user-200' }).ctx);
     expect(late.outcome).toBe('scheduled');
-    expect(a.batcher.batches).toHaveLength(2);
+    expect(a.batcher.sent.slice(7).map((p) => p.members)).toEqual([1, 1, 1, 1, 1, 1, 1]);
     expect(fakes.azureManagement.purges).toHaveLength(14);
+  });
+
+  test('under the purge limit, an erasure arriving while purges wait for their slots joins those not yet sent; the purges already sent are repeated only for it', async () => {
+    const store = fakes.appInsights.store;
+    const [p1, p2] = [1, 2].map((i) => ({ email: `q${i}@example.test`, userId: `user-30${i}` }));
+    store.seedSubject(p1!);
+    store.seedSubject(p2!);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      // 5 purges a second (the documented 50 an hour, scaled): each purge waits ~200 ms for its slot.
+      const limiter = new VendorLimiter(redis, { prefix: `test-ai-${randomUUID().slice(0, 8)}`, rules: { 'azure-app-insights:purge': parseLimit('5/s') }, maxWaitMs: 10_000 });
+      const a = adapter({}, limiter.gate('azure-app-insights'));
+      const first = a.erase(makeCtx(p1!).ctx);
+      // The second arrives once the first purge has gone out.
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => fakes.azureManagement.purges.length >= 1 && (clearInterval(t), resolve()), 10);
+      });
+      const [r1, r2] = await Promise.all([first, a.erase(makeCtx(p2!).ctx)]);
+      expect([r1.outcome, r2.outcome]).toEqual(['scheduled', 'scheduled']);
+      const sent = fakes.azureManagement.purges.map(shape);
+      // 7 pairs each: 8 purges instead of 14 (only the pair sent before the second arrived is repeated).
+      expect(sent).toHaveLength(8);
+      expect(a.batcher.sent.map((p) => p.members).sort()).toEqual([1, 1, 2, 2, 2, 2, 2, 2]);
+      // Each erasure's pairs are all covered by purges naming its user id or its address.
+      for (const [p, r] of [[p1!, r1], [p2!, r2]] as const) {
+        const mine = fakes.azureManagement.purges.filter((x) => JSON.stringify(x.filters).includes(p.userId) || JSON.stringify(x.filters).includes(p.email));
+        expect(r.vendorJob!.id.split(',').sort()).toEqual(mine.map((x) => x.operationId).sort());
+        expect(mine).toHaveLength(7);
+      }
+      expect(fakes.azureManagement.limitExceeded).toBe(0);
+    } finally {
+      await redis.quit();
+    }
   });
 
   test('a shutdown during the window leaves without a purge and without spending work: the re-run resumes from refs', async () => {

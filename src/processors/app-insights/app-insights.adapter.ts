@@ -355,16 +355,19 @@ export class AppInsightsAdapter implements DataSystem {
     return { pairs, rows };
   }
 
-  /** One purge, on the 'purge' bucket (50 an hour). */
-  private async purge(target: PurgeTarget, signal: AbortSignal): Promise<AcceptedPurge> {
+  /** One purge, on the 'purge' bucket (50 an hour); what it covers is decided when its slot is granted. */
+  private async purge(targetAtSend: () => PurgeTarget, signal: AbortSignal): Promise<AcceptedPurge> {
     const workspace = this.cfg.resourceKind === 'workspace';
-    const table = workspace ? WORKSPACE_TABLES[target.table as Table] : target.table;
-    const column = workspace ? workspaceColumn(target.column) : target.column;
     const res = await this.arm<{ operationId?: unknown }>({
       method: 'POST',
       path: '/purge',
       bucket: 'purge',
-      json: { table, filters: [{ column, operator: 'in', value: target.values, ...(target.key !== undefined ? { key: target.key } : {}) }] },
+      jsonAtSend: () => {
+        const target = targetAtSend();
+        const table = workspace ? WORKSPACE_TABLES[target.table as Table] : target.table;
+        const column = workspace ? workspaceColumn(target.column) : target.column;
+        return { table, filters: [{ column, operator: 'in', value: target.values, ...(target.key !== undefined ? { key: target.key } : {}) }] };
+      },
       signal,
     });
     const operationId = res.body?.operationId;
