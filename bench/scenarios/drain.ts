@@ -26,10 +26,18 @@ export interface VendorLimit {
   fake: FakeKey;
   /** The fake's limit group (`limitGroup`) for the bucket's calls. */
   group: string;
+  /** The rate, per second (the service's RATE_LIMIT_<BUCKET> says it in `window`'s unit). */
   perSecond?: number;
+  /**
+   * How the fake counts it, as the vendor documents it: a rolling window ('s', 'm': per second,
+   * per minute) or a token bucket ('bucket': Auth0's burst + sustained rate, burst = one second's).
+   */
+  window?: 's' | 'm' | 'bucket';
   maxConcurrent?: number;
   /** Added latency per call (ms), so that a concurrency limit bounds the rate. */
   latencyMs?: number;
+  /** The service keeps its own default for this bucket (set on purpose under the vendor's limit). */
+  serviceDefault?: boolean;
 }
 
 export interface VendorFigures {
@@ -73,19 +81,39 @@ export interface DrainFigures {
   all429: number;
 }
 
-export function limitText(l: Pick<VendorLimit, 'perSecond' | 'maxConcurrent'>): string {
-  return l.perSecond !== undefined ? `${l.perSecond}/s` : `${l.maxConcurrent}c`;
+export function limitText(l: Pick<VendorLimit, 'perSecond' | 'maxConcurrent' | 'window'>): string {
+  if (l.perSecond === undefined) return `${l.maxConcurrent}c`;
+  return l.window === 'm' ? `${l.perSecond * 60}/m` : `${l.perSecond}/s`;
 }
 
 function applyLimits(ctx: BenchContext, limits: VendorLimit[]): void {
   for (const l of limits) {
     const f: FakeVendorServer = ctx.fakes[l.fake];
-    f.setRateLimit({ perSecond: l.perSecond, maxConcurrent: l.maxConcurrent }, l.group);
+    const r = l.perSecond;
+    f.setRateLimit(
+      r === undefined
+        ? { maxConcurrent: l.maxConcurrent }
+        : l.window === 'm'
+          ? { perMinute: r * 60 }
+          : l.window === 'bucket'
+            ? { tokenBucket: { size: r, perSecond: r } }
+            : { perSecond: r },
+      l.group,
+    );
     if (l.latencyMs) f.slowNext(1e12, l.latencyMs);
   }
 }
 
-function vendorFigures(ctx: BenchContext, n: number, limits: VendorLimit[]): VendorFigures[] {
+async function vendorFigures(ctx: BenchContext, n: number, limits: VendorLimit[]): Promise<VendorFigures[]> {
+  // When fewer tasks than a concurrency limit's slots remain at a system, its slots cannot all be
+  // busy any more (each task's calls are sequential): that tail is not counted as "having work".
+  const tailStart = async (system: string, slots: number): Promise<number> => {
+    const { rows } = await ctx.pool.query<{ t: Date }>('SELECT finished_at AS t FROM dsar_tasks WHERE system = $1 AND finished_at IS NOT NULL ORDER BY finished_at', [system]);
+    const at = rows[rows.length - slots]?.t;
+    return at ? at.getTime() : Infinity;
+  };
+  const tails = new Map<string, number>();
+  for (const l of limits) if (l.maxConcurrent !== undefined) tails.set(l.vendor, await tailStart(l.vendor.split(':')[0]!, l.maxConcurrent));
   return limits.map((l) => {
     const f: FakeVendorServer = ctx.fakes[l.fake];
     const mine = f.log.filter((r) => f.limitGroup(r.method, r.path) === l.group);
@@ -95,9 +123,30 @@ function vendorFigures(ctx: BenchContext, n: number, limits: VendorLimit[]): Ven
     const windowSec = Math.max(0.001, (last - first) / 1000);
     const achieved = ok.length > 1 ? (ok.length - 1) / windowSec : 0;
     const allowed = l.perSecond ?? (l.maxConcurrent! * 1000) / (l.latencyMs ?? 1);
+    // A concurrency limit is used as far as its slots are held at the vendor: the calls' time in
+    // the fake over (window × slots). A rate: calls per second over the allowed rate.
+    const lastEnd = Math.min(ok.length ? Math.max(...ok.map((r) => r.at + r.ms)) : first, tails.get(l.vendor) ?? Infinity);
+    const busy = ok.reduce((a, r) => a + Math.max(0, Math.min(r.at + r.ms, lastEnd) - r.at), 0) / 1000;
+    const utilisation = l.perSecond !== undefined ? achieved / allowed : busy / (Math.max(0.001, (lastEnd - first) / 1000) * l.maxConcurrent!);
+    if (l.maxConcurrent !== undefined && process.env.BENCH_DEBUG_SLOTS) {
+      // Share of the window spent at each number of calls in flight.
+      const ev = ok.flatMap((r) => [[r.at, 1], [r.at + r.ms, -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const at: number[] = new Array(l.maxConcurrent + 2).fill(0);
+      let c = 0;
+      let t = first;
+      for (const [time, d] of ev) {
+        if (time > lastEnd) break;
+        at[Math.min(c, l.maxConcurrent + 1)]! += time - t;
+        t = time;
+        c += d;
+      }
+      log(`${l.vendor} in flight: ${at.map((x, i) => `${i}:${((x / (lastEnd - first)) * 100).toFixed(0)}%`).join(' ')}; mean call ${(ok.reduce((a, r) => a + r.ms, 0) / ok.length).toFixed(0)} ms`);
+    }
     // A rate: the first call is free, each further one needs 1/rate. Concurrency: every call
     // holds a slot for the fake's latency.
-    const lowerBoundSec = l.perSecond !== undefined ? Math.max(0, ok.length - 1) / l.perSecond : (ok.length * (l.latencyMs ?? 0)) / 1000 / l.maxConcurrent!;
+    // (A token bucket lets its first `size` calls through at once.)
+    const free = l.window === 'bucket' ? l.perSecond! : 1;
+    const lowerBoundSec = l.perSecond !== undefined ? Math.max(0, ok.length - free) / l.perSecond : (ok.length * (l.latencyMs ?? 0)) / 1000 / l.maxConcurrent!;
     return {
       vendor: l.vendor,
       limit: limitText(l) + (l.latencyMs ? ` @${l.latencyMs}ms` : ''),
@@ -109,7 +158,7 @@ function vendorFigures(ctx: BenchContext, n: number, limits: VendorLimit[]): Ven
       windowSec,
       achievedPerSec: achieved,
       allowedPerSec: allowed,
-      utilisation: achieved / allowed,
+      utilisation,
     };
   });
 }
@@ -146,7 +195,7 @@ export async function drainOurs(
 
   const prefix = newPrefix(ctx, opts.label);
   const limitEnv: Record<string, string> = {};
-  for (const l of opts.limits ?? []) limitEnv[limitEnvName(l.vendor)] = limitText(l);
+  for (const l of opts.limits ?? []) limitEnv[limitEnvName(l.vendor)] = l.serviceDefault ? '' : limitText(l);
   const env = serviceEnv(ctx, prefix, { ...limitEnv, ...opts.env });
   log(`${opts.label}: ours, N=${n} (${n * SYSTEMS.length} tasks), ${workers} worker process(es) × concurrency ${ctx.args.concurrency}`);
   const children = await Promise.all(
@@ -188,7 +237,7 @@ export async function drainOurs(
   const tc = await taskCounts(ctx.pool);
   const tasks = (tc.done ?? 0) + (tc.failed ?? 0) + (tc.skipped ?? 0);
   const calls = totalVendorCalls(ctx) - callsBefore;
-  const vendors = opts.limits ? vendorFigures(ctx, n, opts.limits) : undefined;
+  const vendors = opts.limits ? await vendorFigures(ctx, n, opts.limits) : undefined;
   const all429 = ctx.fakes.all.reduce((s, f) => s + f.rateLimited, 0);
   await Promise.all(children.map((c) => c.stop()));
   await queue.close();

@@ -154,4 +154,17 @@ describe('Auth0 fake: Management API', () => {
     expect(over.headers.get('x-ratelimit-remaining')).toBe('0');
     assertVendorCallsValid(fake);
   });
+
+  test('the documented token bucket (free tenants: 2 burst, 2/s): a burst of 2, then one more every 500 ms', async () => {
+    const t = await token();
+    fake.setRateLimit({ tokenBucket: { size: 2, perSecond: 2 } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call(api('/users-by-email?email=a%40b.co'), bearer(t))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    await new Promise((r) => setTimeout(r, 550));
+    const refilled = await call(api('/users-by-email?email=a%40b.co'), bearer(t));
+    expect(refilled.status).toBe(200);
+    expect([refilled.headers.get('x-ratelimit-limit'), refilled.headers.get('x-ratelimit-remaining')]).toEqual(['2', '0']);
+    expect((await call(api('/users-by-email?email=a%40b.co'), bearer(t))).status).toBe(429);
+  });
 });

@@ -37,6 +37,8 @@ export interface LoggedRequest {
   path: string;
   status: number;
   at: number;
+  /** How long the fake took to answer it (ms). */
+  ms: number;
 }
 
 /** Everything about one call, as sent and as answered (for OpenAPI validation and assertions). */
@@ -67,6 +69,11 @@ export interface RateLimitOptions {
   perHour?: number;
   /** Requests handled at the same time. */
   maxConcurrent?: number;
+  /**
+   * A token bucket (Auth0 documents its limits this way: a burst and a sustained rate): `size`
+   * tokens, refilled at `perSecond`; a request takes one or is refused.
+   */
+  tokenBucket?: { size: number; perSecond: number };
 }
 
 /** What a token was issued for; checked by the fake that receives it. */
@@ -153,6 +160,7 @@ export abstract class FakeVendorServer {
   private inFlight = new Map<string, number>();
   private recent = new Map<string, number[]>();
   private limits = new Map<string, RateLimitOptions>();
+  private buckets = new Map<string, { tokens: number; at: number }>();
   /** This fake's token registry (shared with other fakes when given in the options). */
   readonly tokens: TokenRegistry;
 
@@ -209,6 +217,7 @@ export abstract class FakeVendorServer {
     this.calls.length = 0;
     this.faults = [];
     this.recent.clear();
+    this.buckets.clear();
     this.inFlight.clear();
     this.rateLimited = 0;
     this.limitExceeded = 0;
@@ -282,6 +291,7 @@ export abstract class FakeVendorServer {
   /** Enforces `limit` on one group of endpoints (default: 'default'); `{}` removes it. */
   setRateLimit(limit: RateLimitOptions, group = 'default'): this {
     this.limits.set(group, limit);
+    this.buckets.delete(group);
     return this;
   }
 
@@ -334,7 +344,7 @@ export abstract class FakeVendorServer {
     } finally {
       this.inFlight.set(group, (this.inFlight.get(group) ?? 1) - 1);
     }
-    this.log.push({ method, path: url.pathname, status: out.status, at: started });
+    this.log.push({ method, path: url.pathname, status: out.status, at: started, ms: Date.now() - started });
     this.calls.push({
       method,
       path: url.pathname,
@@ -373,6 +383,15 @@ export abstract class FakeVendorServer {
       const w = { limit: max, remaining: Math.max(0, max - inWindow.length), resetAt: Math.ceil(endMs / 1000), resetInSec: Math.ceil((endMs - now) / 1000) };
       if (!best || w.remaining < best.remaining) best = w;
     }
+    if (rule.tokenBucket) {
+      // Auth0's headers for a bucket: its size, the whole tokens left, when it is full again.
+      const { size, perSecond } = rule.tokenBucket;
+      const b = this.buckets.get(group) ?? { tokens: size, at: now };
+      const tokens = Math.min(size, b.tokens + ((now - b.at) / 1000) * perSecond);
+      const fullMs = now + ((size - tokens) / perSecond) * 1000;
+      const w = { limit: size, remaining: Math.floor(tokens), resetAt: Math.ceil(fullMs / 1000), resetInSec: Math.ceil((fullMs - now) / 1000) };
+      if (!best || w.remaining < best.remaining) best = w;
+    }
     return best;
   }
 
@@ -388,6 +407,15 @@ export abstract class FakeVendorServer {
       if (inWindow.length >= max) resetAt = Math.max(resetAt ?? 0, Math.ceil((inWindow[0]! + windowMs) / 1000));
     }
     const overConcurrency = rule.maxConcurrent !== undefined && (this.inFlight.get(group) ?? 0) > rule.maxConcurrent;
+    if (rule.tokenBucket && resetAt === undefined && !overConcurrency) {
+      const { size, perSecond } = rule.tokenBucket;
+      const b = this.buckets.get(group) ?? { tokens: size, at: now };
+      b.tokens = Math.min(size, b.tokens + ((now - b.at) / 1000) * perSecond);
+      b.at = now;
+      this.buckets.set(group, b);
+      if (b.tokens >= 1) b.tokens -= 1;
+      else resetAt = Math.ceil((now + ((1 - b.tokens) / perSecond) * 1000) / 1000);
+    }
     if (resetAt === undefined) recent.push(now);
     this.recent.set(group, recent);
     if (resetAt === undefined && !overConcurrency) return undefined;

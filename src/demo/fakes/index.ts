@@ -129,7 +129,7 @@ export async function startVendorFakes(opts: VendorFakesOptions = {}): Promise<V
  * 100/min. Application Insights purges (50/h) are set when the fakes start (`purgesPerHour`).
  */
 export function enforceDocumentedLimits(fakes: VendorFakes): void {
-  fakes.auth0.setRateLimit({ perSecond: 2 });
+  fakes.auth0.setRateLimit({ tokenBucket: { size: 2, perSecond: 2 } }); // free tenants: 2 burst, 2/s
   fakes.intercom.setRateLimit({ perMinute: 10_000 });
   fakes.amplitude.enforceDocumentedLimits();
   fakes.hotjar.setRateLimit({ perMinute: 3_000 });
