@@ -39,7 +39,7 @@ export class ReconcilerService {
       take: 1000,
     });
     const period = Math.floor(Date.now() / Math.max(this.config.maintenanceIntervalMs * 10, 60_000));
-    for (const r of unsent) await this.enqueue.verification(r.id, `rec-${period}`);
+    for (const r of unsent) await this.enqueue.verification(r.id, `rec-${period}`, { onlyIfUnsent: true });
     counts.verification = unsent.length;
 
     const verified = await this.prisma.dsarRequest.findMany({

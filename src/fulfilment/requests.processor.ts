@@ -51,7 +51,7 @@ export class RequestsProcessor extends WorkerHost implements OnApplicationBootst
     const { requestId } = job.data;
     switch (job.name) {
       case JOB.sendVerification:
-        return this.verification.send(requestId);
+        return this.verification.send(requestId, { onlyIfUnsent: job.data.onlyIfUnsent === true });
       case JOB.plan:
         return this.planner.plan(requestId);
       case JOB.finalize:

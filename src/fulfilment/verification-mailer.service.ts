@@ -22,10 +22,15 @@ export class VerificationMailerService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async send(requestId: string): Promise<void> {
+  /**
+   * `onlyIfUnsent`: the reconciler's catch-up for a link that had not gone out when it looked; a
+   * backlog may simply have delayed the first send, which then went out before this job ran.
+   */
+  async send(requestId: string, opts: { onlyIfUnsent?: boolean } = {}): Promise<void> {
     const now = new Date();
-    const request = await this.prisma.dsarRequest.findUnique({ where: { id: requestId }, select: { id: true, type: true, email: true, status: true } });
+    const request = await this.prisma.dsarRequest.findUnique({ where: { id: requestId }, select: { id: true, type: true, email: true, status: true, verificationSentAt: true } });
     if (!request || request.status !== 'awaiting_verification' || !request.email) return;
+    if (opts.onlyIfUnsent && request.verificationSentAt) return;
     const live = await this.prisma.verificationToken.count({ where: { requestId, usedAt: null, expiresAt: { gt: now }, sentAt: { not: null } } });
     if (live >= MAX_LIVE_LINKS) return;
     const token = newToken();

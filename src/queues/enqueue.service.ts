@@ -51,8 +51,8 @@ export class EnqueueService implements OnModuleDestroy {
     if (this.laneConnection) await this.laneConnection.quit().catch(() => this.laneConnection?.disconnect());
   }
 
-  async verification(requestId: string, tag: string): Promise<void> {
-    await this.requests.add(JOB.sendVerification, { requestId }, { ...requestJobOptions(), jobId: jobId.verification(requestId, tag) });
+  async verification(requestId: string, tag: string, opts: { onlyIfUnsent?: boolean } = {}): Promise<void> {
+    await this.requests.add(JOB.sendVerification, { requestId, ...(opts.onlyIfUnsent ? { onlyIfUnsent: true } : {}) }, { ...requestJobOptions(), jobId: jobId.verification(requestId, tag) });
   }
 
   /** From the API: never holds an answer to the subject hostage to Redis (the reconciler catches up). */

@@ -28,6 +28,8 @@ export interface RequestJobData {
   requestId: string;
   /** For notices: which one (an outbox kind, never personal data). */
   kind?: 'extension' | 'denial' | 'resend_result';
+  /** A verification link the reconciler sends again: not if one went out meanwhile. */
+  onlyIfUnsent?: boolean;
 }
 
 export interface TaskJobData {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createAccount } from '../../src/db/demo-data.js';
 import { PlannerService } from '../../src/fulfilment/planner.service.js';
 import { RetentionService } from '../../src/fulfilment/retention.service.js';
+import { VerificationMailerService } from '../../src/fulfilment/verification-mailer.service.js';
 import { hashToken } from '../../src/requests/tokens.js';
 import { get, officer, post, startHarness, submit as submitLink, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 
@@ -184,6 +185,22 @@ describe('verification', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(await res.text()).toContain('Confirm');
     expect((await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } })).status).toBe('awaiting_verification');
+  });
+});
+
+describe("the reconciler's catch-up for a link not yet sent", () => {
+  test('does not send a second link when the first went out after it looked (a backlog, not a loss)', async () => {
+    const email = uniqueEmail('catchup');
+    const { id } = await submitLink(h, 'access', email);
+    const mailer = h.worker!.get(VerificationMailerService);
+    const count = () => h.smtp.messages.filter((m) => m.to.includes(email)).length;
+    expect(count()).toBe(1);
+    await mailer.send(id, { onlyIfUnsent: true });
+    expect(count()).toBe(1);
+    expect(await h.prisma.verificationToken.count({ where: { requestId: id } })).toBe(1);
+    // Without the flag (a repeat submission), a fresh link beside the first.
+    await mailer.send(id);
+    expect(count()).toBe(2);
   });
 });
 
