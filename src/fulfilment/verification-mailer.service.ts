@@ -28,26 +28,42 @@ export class VerificationMailerService {
    */
   async send(requestId: string, opts: { onlyIfUnsent?: boolean } = {}): Promise<void> {
     const now = new Date();
-    const request = await this.prisma.dsarRequest.findUnique({ where: { id: requestId }, select: { id: true, type: true, email: true, status: true, verificationSentAt: true } });
-    if (!request || request.status !== 'awaiting_verification' || !request.email) return;
-    if (opts.onlyIfUnsent && request.verificationSentAt) return;
-    const live = await this.prisma.verificationToken.count({ where: { requestId, usedAt: null, expiresAt: { gt: now }, sentAt: { not: null } } });
-    if (live >= MAX_LIVE_LINKS) return;
     const token = newToken();
     const expiresAt = new Date(now.getTime() + this.config.verificationTtlMs);
-    const row = await this.prisma.verificationToken.create({ data: { requestId, tokenHash: hashToken(token), expiresAt } });
-    const link = `${this.config.publicBaseUrl}/v1/requests/${request.id}/verify?token=${encodeURIComponent(token)}`;
+    // One statement (every verification e-mail runs it): the request as it stands, and the new
+    // link's row when one is due — awaiting verification, an address, fewer than MAX_LIVE_LINKS
+    // live links, and, for the reconciler's catch-up, none sent meanwhile.
+    const [row] = await this.prisma.sql<{ type: 'access' | 'erasure'; email: string; token_id: string | null }>(
+      `WITH r AS (
+         SELECT id, type::text AS type, email, status, verification_sent_at FROM dsar_requests WHERE id = $1::uuid
+       ), live AS (
+         SELECT count(*)::int AS n FROM verification_tokens
+          WHERE request_id = $1::uuid AND used_at IS NULL AND expires_at > $2 AND sent_at IS NOT NULL
+       ), ins AS (
+         INSERT INTO verification_tokens (id, request_id, token_hash, created_at, expires_at)
+         SELECT gen_random_uuid(), r.id, $3, $2, $4 FROM r, live
+          WHERE r.status = 'awaiting_verification' AND r.email IS NOT NULL AND live.n < $5
+            AND NOT ($6::boolean AND r.verification_sent_at IS NOT NULL)
+         RETURNING id
+       )
+       SELECT r.type, r.email, (SELECT id FROM ins) AS token_id FROM r`,
+      [requestId, now, hashToken(token), expiresAt, MAX_LIVE_LINKS, opts.onlyIfUnsent === true],
+    );
+    if (!row?.token_id) return;
+    const link = `${this.config.publicBaseUrl}/v1/requests/${requestId}/verify?token=${encodeURIComponent(token)}`;
     try {
-      await this.mail.send({ to: request.email, ref: request.id, ...verificationMail({ type: request.type, link, expiresAt }) });
+      await this.mail.send({ to: row.email, ref: requestId, ...verificationMail({ type: row.type, link, expiresAt }) });
     } catch (err) {
       // The link never left: it must not stay usable (nobody holds it) nor count as sent.
-      await this.prisma.verificationToken.delete({ where: { id: row.id } }).catch(() => undefined);
+      await this.prisma.sql('DELETE FROM verification_tokens WHERE id = $1::uuid', [row.token_id]).catch(() => undefined);
       throw err;
     }
     const sentAt = new Date();
-    await this.prisma.$transaction([
-      this.prisma.verificationToken.update({ where: { id: row.id }, data: { sentAt } }),
-      this.prisma.dsarRequest.update({ where: { id: requestId }, data: { verificationSentAt: sentAt } }),
-    ]);
+    await this.prisma.sql(
+      `WITH t AS (UPDATE verification_tokens SET sent_at = $2 WHERE id = $1::uuid RETURNING request_id)
+       UPDATE dsar_requests SET verification_sent_at = $2, updated_at = $2 WHERE id = (SELECT request_id FROM t)`,
+      [row.token_id, sentAt],
+    );
   }
+
 }
