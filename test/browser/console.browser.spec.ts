@@ -35,9 +35,9 @@ afterAll(async () => {
   await fakes?.stop();
 });
 
-async function shot(page: Page, name: string): Promise<void> {
+async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   const file = join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   if (process.env.UPDATE_SCREENSHOTS === '1') {
     mkdirSync(DOCS, { recursive: true });
     copyFileSync(file, join(DOCS, `${name}.png`));
@@ -87,6 +87,30 @@ describe('a subject, in the browser', () => {
     await shot(page, 'subject-progress');
     await page.close();
   });
+});
+
+describe('a subject, reading the access report', () => {
+  test('the link in the result e-mail opens the report: the data held, what is pending, recipients, rights', async () => {
+    const email = uniqueEmail('browser-report');
+    const { userId } = await createAccount(h.prisma, { email, firstName: 'Ada', lastName: 'Byron' }, { withInvoices: true });
+    seedSubject(fakes, { email, userId, firstName: 'Ada', lastName: 'Byron', company: 'Example Ltd', country: 'United Kingdom', amplitudeEvents: 3 });
+    const id = await submitVerified(h, 'access', email);
+    await waitForStatus(h, id, ['awaiting_action', 'completed']);
+    const mail = await h.smtp.waitFor(email, (m) => /v1\/reports\//.test(m.text));
+    const link = /http:\/\/dsar\.test\.local\/v1\/reports\/[^\s]+/.exec(mail.text)![0];
+    const page = await browser.newPage();
+    await page.goto(local(link));
+    expect(await page.getByRole('heading', { name: 'Your personal data' }).isVisible()).toBe(true);
+    for (const heading of ['The data we hold about you', 'Not answered yet', 'Who receives personal data from us', 'Your rights']) {
+      expect({ heading, visible: await page.getByRole('heading', { name: heading }).isVisible() }).toEqual({ heading, visible: true });
+    }
+    const text = (await page.textContent('body'))!;
+    expect(text).toContain('Ada');
+    expect(text).toContain('Hotjar');
+    expect(text).toMatch(/Amplitude/);
+    await shot(page, 'access-report', false); // the report is long: its first screen
+    await page.close();
+  }, 60_000);
 });
 
 describe('an officer, in the console', () => {

@@ -4,7 +4,7 @@ import { PlannerService } from '../../src/fulfilment/planner.service.js';
 import { RetentionService } from '../../src/fulfilment/retention.service.js';
 import { VerificationMailerService } from '../../src/fulfilment/verification-mailer.service.js';
 import { hashToken } from '../../src/requests/tokens.js';
-import { get, officer, post, startHarness, submit as submitLink, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
+import { get, linkFrom, officer, post, startHarness, submit as submitLink, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 
 let h: Harness;
 
@@ -97,8 +97,15 @@ describe('submission', () => {
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
     expect(answers.map((a) => JSON.stringify(a.body))).toEqual(Array(3).fill(JSON.stringify(answers[0]!.body)));
     expect(JSON.stringify(answers[0]!.body)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/);
-    const { id } = await submitLink(h, 'erasure', known);
+    // The id travels only in the e-mailed link: one link for the known address (the repeat came
+    // within the resend interval), none for anyone else's request.
+    const links = await waitFor(async () => {
+      const mails = h.smtp.to(known).filter((m) => /Confirm/.test(m.subject));
+      return mails.length > 0 && mails;
+    }, 30_000, 'verification e-mail');
+    const { id } = linkFrom(links[0]!.text);
     const r = await h.prisma.dsarRequest.findUniqueOrThrow({ where: { id } });
+    expect(r.type).toBe('erasure');
     const due = r.dueAt.getTime() - r.receivedAt.getTime();
     expect(due).toBeGreaterThanOrEqual(28 * 86_400_000);
     expect(due).toBeLessThanOrEqual(31 * 86_400_000);

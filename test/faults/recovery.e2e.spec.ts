@@ -189,3 +189,62 @@ describe('PostgreSQL restarts', () => {
     await assertAllDone(h, ids, people, 120_000);
   }, 180_000);
 });
+
+// The load that used to burn Auth0's budget (issue: 241 users-by-email calls for 30 subjects and the
+// tasks failed after 59 attempts): many erasures at Auth0's documented free-tenant limit, a worker
+// killed and Redis wiped mid-run. Waiting for a slot now keeps the task's progress: Auth0 sees only
+// the calls the subjects need (plus at most the ones in flight at the kill), and never a 429.
+describe("Auth0 at its documented limit, through a worker kill and a Redis wipe", () => {
+  let h: Harness;
+  let redis: Proc;
+  let port: number;
+  const procs: Proc[] = [];
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    // The service on its own default for Auth0 (2/s); Auth0's free tenant: 2 burst, 2/s.
+    h = await startHarness({ worker: false, env: { ...fakes.env, ...FAST_RECOVERY, REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_AUTH0: '' } });
+  });
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await h?.stop();
+    redis.child.kill('SIGKILL');
+  });
+
+  test('every subject erased at Auth0 with the calls it needs: no restart from scratch, no 429, no failed task', async () => {
+    fakes.auth0.setRateLimit({ tokenBucket: { size: 2, perSecond: 2 } });
+    const n = 10;
+    const people = await subjects(h, n, 'a0');
+    const a = await startWorkerProcess(h.env);
+    procs.push(a);
+    const ids = await submitAll(h, people);
+    // Mid-run at Auth0: some users deleted, most not yet.
+    await waitFor(async () => fakes.auth0.requests('DELETE').length >= 4, 60_000, 'Auth0 deletes under way');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    execFileSync('redis-cli', ['-p', String(port), 'FLUSHALL']);
+    redis.child.kill('SIGKILL');
+    await redis.exited;
+    redis = await startRedis(port);
+    const b = await startWorkerProcess(h.env);
+    procs.push(b);
+    await assertAllDone(h, ids, people, 150_000);
+    b.child.kill('SIGTERM');
+    await b.exited;
+
+    const inFlightAtKill = Number(FAST_RECOVERY.WORKER_CONCURRENCY);
+    // Each subject: one users-by-email lookup per form of the address (as typed, as the product stores it).
+    const lookups = fakes.auth0.requests('GET', '/api/v2/users-by-email').length;
+    expect(lookups).toBeGreaterThanOrEqual(n);
+    expect(lookups).toBeLessThanOrEqual(2 * n + inFlightAtKill);
+    // Two users each (a database user and a Google identity): each deleted once, a delete in flight
+    // at the kill at most repeated.
+    const deletes = fakes.auth0.requests('DELETE').length;
+    expect(deletes).toBeGreaterThanOrEqual(2 * n);
+    expect(deletes).toBeLessThanOrEqual(2 * n + inFlightAtKill);
+    expect(fakes.auth0.limitExceeded).toBe(0);
+    const auth0Tasks = await h.prisma.dsarTask.findMany({ where: { requestId: { in: ids }, system: 'auth0' } });
+    expect(auth0Tasks.map((t) => t.status)).toEqual(ids.map(() => 'done'));
+    expect(Math.max(...auth0Tasks.map((t) => t.attempts))).toBeLessThanOrEqual(2);
+  }, 240_000);
+});
