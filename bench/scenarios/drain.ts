@@ -1,6 +1,8 @@
 // 2–4. Fulfilment drains: N verified erasure requests through our worker(s), and the same work
 // through a bare BullMQ worker (baseline).
 import { WORKER_NODE_FLAGS } from '../../src/worker-flags.js';
+import { loadConfig } from '../../src/config/config.js';
+import { SYSTEM_KEYS } from '../../src/systems/keys.js';
 import { Queue } from 'bullmq';
 import { loadavg } from 'node:os';
 import type { QueryCounts } from '../lib/count-queries.js';
@@ -267,6 +269,12 @@ export async function drainOurs(
   };
 }
 
+/** Tasks our worker can hold at once: every lane's concurrency, as the service configures them. */
+export function totalLaneSlots(concurrency: number): number {
+  const config = loadConfig({ WORKER_CONCURRENCY: String(concurrency) });
+  return SYSTEM_KEYS.reduce((sum, k) => sum + (config.laneConcurrency[k] ?? concurrency), 0);
+}
+
 /** Baseline: the same tasks' irreducible work through a bare BullMQ worker. */
 export async function drainBaseline(ctx: BenchContext, opts: { n: number; label: string }): Promise<DrainFigures> {
   const { n } = opts;
@@ -276,7 +284,9 @@ export async function drainBaseline(ctx: BenchContext, opts: { n: number; label:
   seedFakes(ctx, subjects(tag, n));
   const prefix = newPrefix(ctx, opts.label);
   const queueName = 'baseline-tasks';
-  log(`${opts.label}: baseline, ${rows.length} tasks, bare BullMQ worker × concurrency ${ctx.args.concurrency}`);
+  // The same number of tasks in flight as our worker: the sum of its lanes' concurrencies.
+  const slots = totalLaneSlots(ctx.args.concurrency);
+  log(`${opts.label}: baseline, ${rows.length} tasks, bare BullMQ worker × concurrency ${slots} (our lanes' total)`);
   const child = await Child.start(CHILD.baselineWorker, {
     env: {
       PATH: process.env.PATH ?? '',
@@ -285,7 +295,7 @@ export async function drainBaseline(ctx: BenchContext, opts: { n: number; label:
       REDIS_URL: ctx.redisUrl,
       QUEUE_PREFIX: prefix,
       BASELINE_QUEUE: queueName,
-      WORKER_CONCURRENCY: String(ctx.args.concurrency),
+      WORKER_CONCURRENCY: String(slots),
       ...ctx.fakes.env,
     },
     cpuProfDir: ctx.args.cpuProf ? ctx.profileDir : undefined,
