@@ -218,6 +218,7 @@ async function main(): Promise<void> {
       if (mailRuns.length) {
         rows.push(
           { section: 'e-mail', figure: 'verification e-mails after the burst: delivered', value: mailRuns.map((m) => `${m.ours.delivered}/${m.ours.expected}`).join(', '), target: 'all', pass: every(mailRuns, (m) => m.ours.delivered >= m.ours.expected) },
+          { section: 'e-mail', figure: 'addresses mailed twice, per run', value: mailRuns.map((m) => String(m.ours.twice)).join(', '), target: '0 every run', pass: every(mailRuns, (m) => m.ours.twice === 0) },
           { section: 'e-mail', figure: 'ours: e-mails/s', value: mmm(mailRuns.map((m) => m.ours.perSec), f1), target: '' },
           { section: 'e-mail', figure: 'bare pooled nodemailer sender: e-mails/s', value: mmm(mailRuns.map((m) => m.bare.perSec), f1), target: '' },
           { section: 'e-mail', figure: 'ours ÷ bare sender', value: mmm(mailRuns.map((m) => m.ratio)), target: '>= 0.50 every run', pass: every(mailRuns, (m) => m.ratio >= 0.5) },

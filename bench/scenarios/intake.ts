@@ -24,6 +24,8 @@ export interface IntakeFigures {
 export interface MailFigures {
   expected: number;
   delivered: number;
+  /** Addresses that received more than one message (a subject mailed twice). */
+  twice: number;
   /** First to last message accepted by the SMTP catcher. */
   seconds: number;
   perSec: number;
@@ -40,7 +42,10 @@ export interface IntakeRun {
 function mailFigures(ctx: BenchContext, expected: number): MailFigures {
   const at = ctx.smtp.messages.map((m) => m.at);
   const seconds = at.length > 1 ? (Math.max(...at) - Math.min(...at)) / 1000 : NaN;
-  return { expected, delivered: at.length, seconds, perSec: (at.length - 1) / seconds };
+  const seen = new Map<string, number>();
+  for (const m of ctx.smtp.messages) for (const to of m.to) seen.set(to, (seen.get(to) ?? 0) + 1);
+  const twice = [...seen.values()].filter((n) => n > 1).length;
+  return { expected, delivered: at.length, twice, seconds, perSec: (at.length - 1) / seconds };
 }
 
 let seq = 0;
@@ -105,7 +110,8 @@ export async function runIntake(ctx: BenchContext, runNo: number, checkMails: bo
     ctx.smtp.messages.length = 0;
     log(`intake run ${runNo}: draining ${expected} verification e-mails through our worker to the SMTP catcher`);
     const worker = await Child.start(CHILD.worker, { env: serviceEnv(ctx, prefix), nodeFlags: WORKER_NODE_FLAGS });
-    await waitUntil(async () => ctx.smtp.messages.length >= expected, ctx.args.timeoutSec * 1000, 200);
+    // Every address served (a duplicate must not stand in for a missing one).
+    await waitUntil(async () => new Set(ctx.smtp.messages.flatMap((m) => m.to)).size >= expected, ctx.args.timeoutSec * 1000, 200);
     const ours = mailFigures(ctx, expected);
     await worker.stop();
     const file = join(tmpdir(), `bench-mails-${ctx.runId}-${runNo}.json`);

@@ -9,6 +9,14 @@ import { hashToken, newToken } from '../requests/tokens.js';
 const MAX_LIVE_LINKS = 10;
 
 /**
+ * A link created this recently and not yet marked sent is taken to be on its way: the mail
+ * transport gives up on a send well within it (MAIL_SEND_LIMIT_MS), after which the link is either
+ * marked sent or deleted. Only a worker killed mid-send leaves one behind; the catch-up sends a new
+ * link once it is older than this.
+ */
+export const SEND_IN_FLIGHT_MS = 3 * 60_000;
+
+/**
  * Issues a fresh single-use token and e-mails the link. The token exists in plain text only in
  * this function and in the e-mail: the database keeps its hash, Redis never sees it. Earlier links
  * stay valid. `verification_sent_at` is set only once the mail server accepted the message, so a
@@ -24,7 +32,8 @@ export class VerificationMailerService {
 
   /**
    * `onlyIfUnsent`: the reconciler's catch-up for a link that had not gone out when it looked; a
-   * backlog may simply have delayed the first send, which then went out before this job ran.
+   * backlog may simply have delayed the first send, which then went out before this job ran, or is
+   * going out right now (a link created within SEND_IN_FLIGHT_MS and not yet marked sent).
    */
   async send(requestId: string, opts: { onlyIfUnsent?: boolean } = {}): Promise<void> {
     const now = new Date();
@@ -43,11 +52,13 @@ export class VerificationMailerService {
          INSERT INTO verification_tokens (id, request_id, token_hash, created_at, expires_at)
          SELECT gen_random_uuid(), r.id, $3, $2, $4 FROM r, live
           WHERE r.status = 'awaiting_verification' AND r.email IS NOT NULL AND live.n < $5
-            AND NOT ($6::boolean AND r.verification_sent_at IS NOT NULL)
+            AND NOT ($6::boolean AND (r.verification_sent_at IS NOT NULL OR EXISTS (
+                  SELECT 1 FROM verification_tokens p
+                   WHERE p.request_id = $1::uuid AND p.sent_at IS NULL AND p.created_at > $7)))
          RETURNING id
        )
        SELECT r.type, r.email, (SELECT id FROM ins) AS token_id FROM r`,
-      [requestId, now, hashToken(token), expiresAt, MAX_LIVE_LINKS, opts.onlyIfUnsent === true],
+      [requestId, now, hashToken(token), expiresAt, MAX_LIVE_LINKS, opts.onlyIfUnsent === true, new Date(now.getTime() - SEND_IN_FLIGHT_MS)],
     );
     if (!row?.token_id) return;
     const link = `${this.config.publicBaseUrl}/v1/requests/${requestId}/verify?token=${encodeURIComponent(token)}`;

@@ -21,7 +21,16 @@ export class MailService implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     // Options in one object: createTransport(url, {...}) would take the second argument as message
     // defaults and open a new connection per message.
-    this.transport = nodemailer.createTransport({ url: config.smtpUrl, pool: true, maxConnections: config.smtpMaxConnections });
+    // Bounded waits (nodemailer's defaults are 2 and 10 minutes): a send either ends or fails well
+    // within SEND_IN_FLIGHT_MS, which the reconciler's catch-up relies on (verification-mailer).
+    this.transport = nodemailer.createTransport({
+      url: config.smtpUrl,
+      pool: true,
+      maxConnections: config.smtpMaxConnections,
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+    });
   }
 
   async send(mail: OutgoingMail): Promise<void> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createAccount } from '../../src/db/demo-data.js';
 import { PlannerService } from '../../src/fulfilment/planner.service.js';
 import { RetentionService } from '../../src/fulfilment/retention.service.js';
-import { VerificationMailerService } from '../../src/fulfilment/verification-mailer.service.js';
+import { SEND_IN_FLIGHT_MS, VerificationMailerService } from '../../src/fulfilment/verification-mailer.service.js';
 import { hashToken } from '../../src/requests/tokens.js';
 import { get, linkFrom, officer, post, startHarness, submit as submitLink, uniqueEmail, waitFor, type Harness } from '../support/harness.js';
 
@@ -208,6 +208,25 @@ describe("the reconciler's catch-up for a link not yet sent", () => {
     // Without the flag (a repeat submission), a fresh link beside the first.
     await mailer.send(id);
     expect(count()).toBe(2);
+  });
+
+  test('does not send while the first link is still on its way, and does once that send is plainly lost', async () => {
+    const email = uniqueEmail('inflight');
+    await post(h, '/v1/requests', { type: 'access', email });
+    await waitFor(async () => h.smtp.to(email).length === 1, 30_000, 'verification e-mail');
+    const r = await h.prisma.dsarRequest.findFirstOrThrow({ where: { email } });
+    // As the reconciler sees a link being sent right now: created, not yet marked sent.
+    await h.prisma.dsarRequest.update({ where: { id: r.id }, data: { verificationSentAt: null } });
+    await h.prisma.verificationToken.updateMany({ where: { requestId: r.id }, data: { sentAt: null } });
+    const mailer = h.worker!.get(VerificationMailerService);
+    await mailer.send(r.id, { onlyIfUnsent: true });
+    expect(h.smtp.to(email)).toHaveLength(1);
+    expect(await h.prisma.verificationToken.count({ where: { requestId: r.id } })).toBe(1);
+    // A link created long ago and never marked sent: its worker died mid-send. The catch-up sends one.
+    await h.prisma.verificationToken.updateMany({ where: { requestId: r.id }, data: { createdAt: new Date(Date.now() - SEND_IN_FLIGHT_MS - 1000) } });
+    await mailer.send(r.id, { onlyIfUnsent: true });
+    expect(h.smtp.to(email)).toHaveLength(2);
+    expect(await h.prisma.verificationToken.count({ where: { requestId: r.id } })).toBe(2);
   });
 });
 
