@@ -1,7 +1,7 @@
 // 2–4. Fulfilment drains: N verified erasure requests through our worker(s), and the same work
 // through a bare BullMQ worker (baseline).
 import { WORKER_NODE_FLAGS } from '../../src/worker-flags.js';
-import { loadConfig } from '../../src/config/config.js';
+import { laneConcurrency, loadConfig } from '../../src/config/config.js';
 import { SYSTEM_KEYS } from '../../src/systems/keys.js';
 import { Queue } from 'bullmq';
 import { loadavg } from 'node:os';
@@ -272,7 +272,7 @@ export async function drainOurs(
 /** Tasks our worker can hold at once: every lane's concurrency, as the service configures them. */
 export function totalLaneSlots(concurrency: number): number {
   const config = loadConfig({ WORKER_CONCURRENCY: String(concurrency) });
-  return SYSTEM_KEYS.reduce((sum, k) => sum + (config.laneConcurrency[k] ?? concurrency), 0);
+  return SYSTEM_KEYS.reduce((sum, k) => sum + laneConcurrency(config, k), 0);
 }
 
 /** Baseline: the same tasks' irreducible work through a bare BullMQ worker. */

@@ -162,6 +162,11 @@ function minutesList(env: Env, name: string, fallback: string): number[] {
  */
 const LANE_CONCURRENCY_DEFAULTS: Record<string, number> = { 'azure-app-insights': 100 };
 
+/** How many tasks one data system's lane runs at once in a worker process. */
+export function laneConcurrency(config: Pick<AppConfig, 'laneConcurrency' | 'workerConcurrency'>, system: string): number {
+  return config.laneConcurrency[system] ?? config.workerConcurrency;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const mailFrom = str(env, 'MAIL_FROM', 'Privacy Team <privacy@localhost>');
   if (!/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM', 'must contain an e-mail address');

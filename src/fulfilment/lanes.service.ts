@@ -3,7 +3,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job, type MinimalJob } f
 import { setMaxListeners } from 'node:events';
 import { redisOptions } from '../common/redis.js';
 import { scrubError } from '../common/scrub.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, laneConcurrency, type AppConfig } from '../config/config.js';
 import { backoffDelay, JOB, laneName, type TaskJobData } from '../queues/queues.js';
 import { DataSystemError } from '../systems/data-system.js';
 import { SystemRegistry } from '../systems/registry.js';
@@ -51,13 +51,9 @@ export class LaneWorkers implements OnApplicationBootstrap {
             ),
         },
       });
-      startWorker(worker, this.config, this.concurrency(system.key));
+      startWorker(worker, this.config, laneConcurrency(this.config, system.key));
       this.workers.set(system.key, worker);
     }
-  }
-
-  concurrency(system: string): number {
-    return this.config.laneConcurrency[system] ?? this.config.workerConcurrency;
   }
 
   /** Stops taking jobs, lets active ones finish (waits are cut after a grace period), closes. */
