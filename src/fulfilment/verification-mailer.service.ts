@@ -10,7 +10,7 @@ const MAX_LIVE_LINKS = 10;
 
 /**
  * A link created this recently and not yet marked sent is taken to be on its way: the mail
- * transport gives up on a send well within it (MAIL_SEND_LIMIT_MS), after which the link is either
+ * transport gives up on a send well within it (SMTP_TIMEOUTS_MS), after which the link is either
  * marked sent or deleted. Only a worker killed mid-send leaves one behind; the catch-up sends a new
  * link once it is older than this.
  */
@@ -41,20 +41,19 @@ export class VerificationMailerService {
     const expiresAt = new Date(now.getTime() + this.config.verificationTtlMs);
     // One statement (every verification e-mail runs it): the request as it stands, and the new
     // link's row when one is due — awaiting verification, an address, fewer than MAX_LIVE_LINKS
-    // live links, and, for the reconciler's catch-up, none sent meanwhile.
+    // live links, and, for the reconciler's catch-up, none sent meanwhile nor on its way.
     const [row] = await this.prisma.sql<{ type: 'access' | 'erasure'; email: string; token_id: string | null }>(
       `WITH r AS (
          SELECT id, type::text AS type, email, status, verification_sent_at FROM dsar_requests WHERE id = $1::uuid
-       ), live AS (
-         SELECT count(*)::int AS n FROM verification_tokens
-          WHERE request_id = $1::uuid AND used_at IS NULL AND expires_at > $2 AND sent_at IS NOT NULL
+       ), links AS (
+         SELECT count(*) FILTER (WHERE used_at IS NULL AND expires_at > $2 AND sent_at IS NOT NULL)::int AS live,
+                count(*) FILTER (WHERE sent_at IS NULL AND created_at > $7)::int AS sending
+           FROM verification_tokens WHERE request_id = $1::uuid
        ), ins AS (
          INSERT INTO verification_tokens (id, request_id, token_hash, created_at, expires_at)
-         SELECT gen_random_uuid(), r.id, $3, $2, $4 FROM r, live
-          WHERE r.status = 'awaiting_verification' AND r.email IS NOT NULL AND live.n < $5
-            AND NOT ($6::boolean AND (r.verification_sent_at IS NOT NULL OR EXISTS (
-                  SELECT 1 FROM verification_tokens p
-                   WHERE p.request_id = $1::uuid AND p.sent_at IS NULL AND p.created_at > $7)))
+         SELECT gen_random_uuid(), r.id, $3, $2, $4 FROM r, links
+          WHERE r.status = 'awaiting_verification' AND r.email IS NOT NULL AND links.live < $5
+            AND NOT ($6::boolean AND (r.verification_sent_at IS NOT NULL OR links.sending > 0))
          RETURNING id
        )
        SELECT r.type, r.email, (SELECT id FROM ins) AS token_id FROM r`,

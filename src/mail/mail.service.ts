@@ -12,6 +12,12 @@ export interface OutgoingMail {
   ref: string;
 }
 
+/**
+ * Bounded SMTP waits (nodemailer's defaults are 2 and 10 minutes): a send either ends or fails well
+ * within the verification mailer's SEND_IN_FLIGHT_MS, which the reconciler's catch-up relies on.
+ */
+export const SMTP_TIMEOUTS_MS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 } as const;
+
 /** The one wrapper around nodemailer. Failures throw, so the job that sends is retried. */
 @Injectable()
 export class MailService implements OnModuleDestroy {
@@ -21,16 +27,7 @@ export class MailService implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     // Options in one object: createTransport(url, {...}) would take the second argument as message
     // defaults and open a new connection per message.
-    // Bounded waits (nodemailer's defaults are 2 and 10 minutes): a send either ends or fails well
-    // within SEND_IN_FLIGHT_MS, which the reconciler's catch-up relies on (verification-mailer).
-    this.transport = nodemailer.createTransport({
-      url: config.smtpUrl,
-      pool: true,
-      maxConnections: config.smtpMaxConnections,
-      connectionTimeout: 30_000,
-      greetingTimeout: 30_000,
-      socketTimeout: 60_000,
-    });
+    this.transport = nodemailer.createTransport({ url: config.smtpUrl, pool: true, maxConnections: config.smtpMaxConnections, ...SMTP_TIMEOUTS_MS });
   }
 
   async send(mail: OutgoingMail): Promise<void> {
